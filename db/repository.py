@@ -1,0 +1,167 @@
+"""Write-side persistence: sources, runs, fetch attempts and articles.
+
+Functions take a :class:`~sqlalchemy.orm.Session` and leave committing to the
+caller, so one article and everything that belongs with it land in one
+transaction (no half-written article is ever visible).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from db.models import Article, FetchAttempt, HttpCacheEntry, RawPage, Run, Source
+from db.types import utcnow
+
+
+def get_or_create_source(session: Session, name: str) -> Source:
+    """The source row for ``name``, created on first use (safe against a concurrent insert)."""
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is not None:
+        return source
+    stmt = _insert_ignore(session, Source, ["name"]).values(
+        name=name, created_at=utcnow(), consecutive_failures=0, healthy=True
+    )
+    session.execute(stmt)
+    source = session.scalar(select(Source).where(Source.name == name))
+    assert source is not None
+    return source
+
+
+def start_run(session: Session, source_id: int | None, trigger: str, worker: str | None) -> Run:
+    run = Run(source_id=source_id, trigger=trigger, worker=worker, status="running", counts={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session, run_id: int, status: str, counts: Mapping[str, int], error: str | None
+) -> None:
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(status=status, counts=dict(counts), error=error, finished_at=utcnow())
+    )
+
+
+def record_attempts(session: Session, run_id: int | None, source_id: int | None, rows: Iterable[Mapping[str, Any]]) -> None:
+    values = [{**row, "run_id": run_id, "source_id": source_id} for row in rows]
+    if values:
+        session.execute(insert(FetchAttempt), values)
+
+
+def known_urls(session: Session, urls: Sequence[str]) -> set[str]:
+    """Which of ``urls`` are already stored as articles."""
+    found: set[str] = set()
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        found.update(session.scalars(select(Article.url).where(Article.url.in_(chunk))))
+        found.update(
+            u for u in session.scalars(select(Article.fetched_url).where(Article.fetched_url.in_(chunk))) if u
+        )
+    return found
+
+
+def find_by_hash(session: Session, content_hash: str, source_id: int | None) -> int | None:
+    """An article of the same source with exactly this body, if any."""
+    stmt = select(Article.id).where(Article.content_hash == content_hash)
+    stmt = stmt.where(Article.source_id == source_id if source_id is not None else Article.source_id.is_(None))
+    return session.scalar(stmt.limit(1))
+
+
+def insert_article(session: Session, values: Mapping[str, Any], raw: Mapping[str, Any] | None) -> int | None:
+    """Insert an article (and its raw page); ``None`` when its URL is already stored.
+
+    Uses ``INSERT … ON CONFLICT DO NOTHING`` on the unique URL, so two workers
+    racing on one URL store it exactly once.
+    """
+    raw_id: int | None = None
+    if raw is not None:
+        raw_id = session.scalar(insert(RawPage).values(**raw).returning(RawPage.id))
+    stmt = (
+        _insert_ignore(session, Article, ["url"])
+        .values(**values, raw_page_id=raw_id)
+        .returning(Article.id)
+    )
+    article_id = session.scalar(stmt)
+    if article_id is None and raw_id is not None:
+        session.execute(RawPage.__table__.delete().where(RawPage.id == raw_id))
+    return article_id
+
+
+def load_validators(session: Session, url: str) -> tuple[str | None, str | None] | None:
+    row = session.scalar(select(HttpCacheEntry).where(HttpCacheEntry.url == url))
+    return None if row is None else (row.etag, row.last_modified)
+
+
+def save_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
+    now = utcnow()
+    values = {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": now}
+    if session.get_bind().dialect.name == "postgresql":
+        pg = pg_insert(HttpCacheEntry).values(**values)
+        session.execute(pg.on_conflict_do_update(index_elements=["url"], set_=values))
+    else:
+        lite = sqlite_insert(HttpCacheEntry).values(**values)
+        session.execute(lite.on_conflict_do_update(index_elements=["url"], set_=values))
+
+
+def mark_source_run(session: Session, source_id: int, *, ok: bool, when: datetime | None = None) -> None:
+    when = when or utcnow()
+    values: dict[str, Any] = {"last_run_at": when}
+    if ok:
+        values.update(last_success_at=when, consecutive_failures=0, healthy=True)
+    else:
+        values["consecutive_failures"] = Source.consecutive_failures + 1
+    session.execute(update(Source).where(Source.id == source_id).values(**values))
+
+
+def _insert_ignore(session: Session, model: type[Any], keys: list[str]) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` for the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model).on_conflict_do_nothing(index_elements=keys)
+    return sqlite_insert(model).on_conflict_do_nothing(index_elements=keys)
+
+
+def acquire_lease(session: Session, source_id: int, owner: str, seconds: float) -> bool:
+    """Take the crawl lease of a source if it is free, expired or already ours.
+
+    One conditional UPDATE, atomic on SQLite and PostgreSQL alike: of several
+    daemons racing for a source exactly one sees ``rowcount == 1``.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import or_
+
+    now = utcnow()
+    result = session.execute(
+        update(Source)
+        .where(
+            Source.id == source_id,
+            or_(Source.lease_expires_at.is_(None), Source.lease_expires_at < now, Source.lease_owner == owner),
+        )
+        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def release_lease(session: Session, source_id: int, owner: str) -> None:
+    session.execute(
+        update(Source)
+        .where(Source.id == source_id, Source.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_next_run(session: Session, source_id: int, when: datetime | None) -> None:
+    session.execute(
+        update(Source).where(Source.id == source_id).values(next_run_at=when).execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,1 @@
+"""The side-effecting half of news-ingest: config, fetching, pipeline, daemon, CLI."""

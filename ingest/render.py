@@ -1,0 +1,86 @@
+"""Turning rows into what the CLI prints: JSON-ready dicts and rich tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from db.models import Article
+from scrapers import ExtractedArticle
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def extracted_json(path: str, article: ExtractedArticle) -> dict[str, Any]:
+    """The ``ingest extract`` contract: path, url, title, authors, published_at, language, text."""
+    return {
+        "path": path,
+        "url": article.canonical_url or article.url,
+        "title": article.title,
+        "authors": list(article.authors),
+        "published_at": iso(article.published_at),
+        "language": article.language,
+        "text": article.text,
+        "modified_at": iso(article.modified_at),
+        "site_name": article.site_name,
+        "lead_image": article.lead_image,
+        "rule": article.rule,
+        "provenance": dict(article.provenance),
+        "flags": [str(f) for f in article.flags],
+    }
+
+
+def article_json(article: Article, source: str | None, *, full: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": article.id,
+        "url": article.url,
+        "source": source,
+        "title": article.title,
+        "authors": list(article.authors or []),
+        "published_at": iso(article.published_at),
+        "fetched_at": iso(article.fetched_at),
+        "language": article.language,
+        "word_count": article.word_count,
+    }
+    if full:
+        out.update(
+            fetched_url=article.fetched_url,
+            modified_at=iso(article.modified_at),
+            site_name=article.site_name,
+            lead_image=article.lead_image,
+            description=article.description,
+            content_hash=article.content_hash,
+            rule=article.rule,
+            provenance=article.provenance,
+            flags=article.flags,
+            text=article.body,
+        )
+    return out
+
+
+def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+    tbl = Table(title=title, show_lines=False, header_style="bold")
+    for col in columns:
+        tbl.add_column(col, overflow="fold")
+    for row in rows:
+        tbl.add_row(*("" if v is None else str(v) for v in row))
+    return tbl
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if v) or "-"
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, soft_wrap=True)
