@@ -83,7 +83,7 @@ def get_article(session: Session, article_id: int) -> Article:
 
 
 def source_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Source.id, Source.name)).tuples())
+    return {sid: name for sid, name in session.execute(select(Source.id, Source.name)).tuples()}
 
 
 def get_source(session: Session, name: str) -> Source:
@@ -107,7 +107,7 @@ def outcome_counts(session: Session, source_id: int, since: datetime | None = No
     stmt = select(FetchAttempt.outcome, func.count()).where(FetchAttempt.source_id == source_id)
     if since is not None:
         stmt = stmt.where(FetchAttempt.started_at >= since)
-    return dict(session.execute(stmt.group_by(FetchAttempt.outcome)).tuples())
+    return {outcome: n for outcome, n in session.execute(stmt.group_by(FetchAttempt.outcome)).tuples()}
 
 
 def recent_errors(session: Session, source_id: int, limit: int = 5) -> Sequence[FetchAttempt]:

@@ -42,13 +42,14 @@ def is_cron(value: str) -> bool:
     return len(value.split()) == 5
 
 
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "news-ingest"
 
 
-def default_database_url() -> str:
-    return f"sqlite:///{default_data_dir() / 'ingest.db'}"
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    return f"sqlite:///{default_data_dir(env) / 'ingest.db'}"
 
 
 class _Section(BaseModel):
@@ -227,6 +228,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         if not isinstance(target, dict):
             raise ConfigError(f"{origin}: {section}: must be a table")
         target.update(values)
+    database = data.setdefault("database", {})
+    if isinstance(database, dict) and "url" not in database:
+        database["url"] = default_database_url(env)
     return config_from_dict(data, origin=origin, path=file)
 
 

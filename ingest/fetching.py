@@ -188,7 +188,8 @@ class Fetcher:
         if page.not_modified or page.content_type is None:
             return
         pattern = _HTML_TYPES if kind == "article" else _FEED_TYPES
-        if not pattern.search(page.content_type):
+        media_type = page.content_type.split(";", 1)[0].strip().lower()
+        if not pattern.search(media_type):
             raise BadContentType(
                 f"content type {page.content_type!r} is not usable for {kind}",
                 url=page.url,

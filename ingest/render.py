@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -83,4 +84,7 @@ def counts_text(counts: Mapping[str, int]) -> str:
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, soft_wrap=True)
+    """A console that does not squeeze tables to 80 columns when output is piped."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, soft_wrap=True, width=width)

@@ -1,0 +1,116 @@
+"""Persistence on both databases: UTC round trips, unique URLs, leases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import repository as repo
+from db.migrate import upgrade
+from db.models import Article, RawPage, Source
+from db.session import make_engine, session_factory, transaction
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def article(url: str, **extra: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "url": url,
+        "title": "T",
+        "authors": ["A"],
+        "body": "body text",
+        "content_hash": "h" * 64,
+        "word_count": 2,
+        "provenance": {},
+        "flags": [],
+    }
+    values.update(extra)
+    return values
+
+
+def test_datetimes_come_back_aware_utc(sessions: sessionmaker[Session]) -> None:
+    karachi = timezone(timedelta(hours=5))
+    published = datetime(2025, 9, 10, 16, 40, tzinfo=karachi)
+    with transaction(sessions) as s:
+        aid = repo.insert_article(s, article("https://e.com/a", published_at=published), None)
+    with sessions() as s:
+        row = s.get(Article, aid)
+        assert row is not None and row.published_at is not None
+        assert row.published_at == published
+        assert row.published_at.tzinfo is not None
+        assert row.published_at.utcoffset() == timedelta(0)
+        assert row.published_at.hour == 11
+
+
+def test_naive_datetime_is_refused(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(Exception, match="naive datetime"), transaction(sessions) as s:
+        repo.insert_article(s, article("https://e.com/n", published_at=datetime(2025, 1, 1)), None)
+
+
+def test_same_url_is_stored_once_and_raw_page_not_orphaned(sessions: sessionmaker[Session]) -> None:
+    raw = {"url": "u", "compression": "gzip", "size": 1, "data": b"x"}
+    with transaction(sessions) as s:
+        first = repo.insert_article(s, article("https://e.com/a"), raw)
+    with transaction(sessions) as s:
+        second = repo.insert_article(s, article("https://e.com/a", title="other"), raw)
+    assert first is not None
+    assert second is None
+    with sessions() as s:
+        assert s.scalars(select(Article.title)).all() == ["T"]
+        assert len(s.scalars(select(RawPage.id)).all()) == 1
+
+
+def test_known_urls_matches_canonical_and_fetched(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        repo.insert_article(s, article("https://e.com/canon", fetched_url="https://e.com/feed-link"), None)
+    with sessions() as s:
+        found = repo.known_urls(s, ["https://e.com/canon", "https://e.com/feed-link", "https://e.com/new"])
+    assert found == {"https://e.com/canon", "https://e.com/feed-link"}
+
+
+def test_get_or_create_source_is_idempotent(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        a = repo.get_or_create_source(s, "dawn").id
+    with transaction(sessions) as s:
+        b = repo.get_or_create_source(s, "dawn").id
+    assert a == b
+
+
+def test_lease_is_exclusive_until_expiry(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        sid = repo.get_or_create_source(s, "src").id
+    with transaction(sessions) as s:
+        assert repo.acquire_lease(s, sid, "daemon-a", 60)
+    with transaction(sessions) as s:
+        assert not repo.acquire_lease(s, sid, "daemon-b", 60)
+        assert repo.acquire_lease(s, sid, "daemon-a", 60)  # renewing one's own lease
+    with transaction(sessions) as s:
+        s.get(Source, sid).lease_expires_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]
+    with transaction(sessions) as s:
+        assert repo.acquire_lease(s, sid, "daemon-b", 60)
+    with transaction(sessions) as s:
+        repo.release_lease(s, sid, "daemon-a")  # not the holder: no effect
+        assert not repo.acquire_lease(s, sid, "daemon-a", 60)
+        repo.release_lease(s, sid, "daemon-b")
+    with transaction(sessions) as s:
+        assert repo.acquire_lease(s, sid, "daemon-a", 60)
+
+
+def test_validators_upsert(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        repo.save_validators(s, "https://e.com/feed", '"v1"', None)
+    with transaction(sessions) as s:
+        repo.save_validators(s, "https://e.com/feed", '"v2"', "Mon, 01 Sep 2025 00:00:00 GMT")
+    with sessions() as s:
+        assert repo.load_validators(s, "https://e.com/feed") == ('"v2"', "Mon, 01 Sep 2025 00:00:00 GMT")
+        assert repo.load_validators(s, "https://e.com/other") is None
