@@ -83,7 +83,7 @@ def get_article(session: Session, article_id: int) -> Article:
 
 
 def source_names(session: Session) -> dict[int, str]:
-    return {sid: name for sid, name in session.execute(select(Source.id, Source.name)).tuples()}
+    return {sid: name for sid, name in session.execute(select(Source.id, Source.name))}
 
 
 def get_source(session: Session, name: str) -> Source:
@@ -95,7 +95,7 @@ def get_source(session: Session, name: str) -> Source:
 
 def source_article_counts(session: Session) -> dict[int, int]:
     stmt = select(Article.source_id, func.count()).group_by(Article.source_id)
-    return {sid: n for sid, n in session.execute(stmt).tuples() if sid is not None}
+    return {sid: n for sid, n in session.execute(stmt) if sid is not None}
 
 
 def recent_runs(session: Session, source_id: int, limit: int = 10) -> Sequence[Run]:
@@ -107,7 +107,7 @@ def outcome_counts(session: Session, source_id: int, since: datetime | None = No
     stmt = select(FetchAttempt.outcome, func.count()).where(FetchAttempt.source_id == source_id)
     if since is not None:
         stmt = stmt.where(FetchAttempt.started_at >= since)
-    return {outcome: n for outcome, n in session.execute(stmt.group_by(FetchAttempt.outcome)).tuples()}
+    return {outcome: n for outcome, n in session.execute(stmt.group_by(FetchAttempt.outcome))}
 
 
 def recent_errors(session: Session, source_id: int, limit: int = 5) -> Sequence[FetchAttempt]:
