@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ class Cursor:
     id: int
 
 
-def _filtered(stmt: Select[tuple[Article]], flt: ArticleFilter) -> Select[tuple[Article]]:
+def _filtered(stmt: Select[Any], flt: ArticleFilter) -> Select[Any]:
     if flt.source:
         stmt = stmt.join(Source, Source.id == Article.source_id).where(Source.name == flt.source)
     if flt.language:
@@ -66,7 +67,7 @@ def list_articles(
             or_(published < after.published_at, and_(published == after.published_at, Article.id < after.id))
         )
     stmt = stmt.order_by(published.desc(), Article.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(stmt))
+    rows: list[Article] = list(session.scalars(stmt))
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -90,9 +90,9 @@ def insert_article(session: Session, values: Mapping[str, Any], raw: Mapping[str
         .values(**values, raw_page_id=raw_id)
         .returning(Article.id)
     )
-    article_id = session.scalar(stmt)
+    article_id: int | None = session.scalar(stmt)
     if article_id is None and raw_id is not None:
-        session.execute(RawPage.__table__.delete().where(RawPage.id == raw_id))
+        session.execute(delete(RawPage).where(RawPage.id == raw_id))
     return article_id
 
 
