@@ -7,11 +7,11 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from db.models import Base
+from db.schema import metadata as target_metadata_all
 from db.session import make_engine
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = target_metadata_all
 
 
 def _configure_and_run(connection: Connection) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import migrate
+from db import migrate, schema
 from db.session import check_connection, make_engine, session_factory
 from ingest.config import Config
 
@@ -33,6 +33,7 @@ def open_database(config: Config, *, upgrade: bool = True) -> Database:
     check_connection(engine)
     if upgrade:
         migrate.ensure_current(engine)
+    assert schema.metadata is not None  # every model module is imported before first use
     return Database(engine, session_factory(engine))
 
 

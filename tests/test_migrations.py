@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from db import migrate
-from db.models import Base
+from db.schema import metadata
 from db.session import make_engine
 
 
@@ -15,7 +15,7 @@ def test_upgrade_head_leaves_no_autogenerate_diff(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     engine.dispose()
     assert diff == []
 
@@ -27,7 +27,7 @@ def test_upgrade_creates_every_table_and_is_idempotent(db_url: str) -> None:
     tables = set(inspect(engine).get_table_names())
     assert migrate.current_revision(engine) == migrate.head_revision(engine)
     engine.dispose()
-    assert set(Base.metadata.tables) <= tables
+    assert set(metadata.tables) <= tables
 
 
 def test_downgrade_to_base_and_back(db_url: str) -> None:

@@ -15,8 +15,8 @@ from db.models import Article, FetchAttempt, RawPage, Run
 from ingest.config import Config
 from ingest.demo.runner import demo_config
 from ingest.demo.site import DemoSite
-from ingest.runner import live_context, run_crawls
 from ingest.pipeline import crawl_urls
+from ingest.runner import live_context, run_crawls
 from ingest.services import open_database
 
 EXPECTED = json.loads(
