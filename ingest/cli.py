@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from db.errors import DatabaseError
-from ingest import cli_articles, cli_crawl, render
+from ingest import cli_articles, cli_crawl, reextract, render
 from ingest.cli_common import STATE, err, out
 from ingest.errors import ConfigError, IngestError
 
@@ -157,7 +157,7 @@ def demo(
 
 # --- command modules --------------------------------------------------------
 
-for _module in (cli_crawl, cli_articles):
+for _module in (cli_crawl, cli_articles, reextract):
     _module.register(app)
 
 

@@ -84,6 +84,8 @@ class SourceConfig(_Section):
 
     name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w.\-]*$")]
     feeds: list[str] = Field(default_factory=list)
+    sitemaps: list[str] = Field(default_factory=list)
+    robots_sitemaps: bool = False
     start_urls: list[str] = Field(default_factory=list)
     link_pattern: str | None = None
     schedule: str = "30m"
@@ -91,7 +93,7 @@ class SourceConfig(_Section):
     language: str | None = None
     enabled: bool = True
 
-    @field_validator("feeds", "start_urls")
+    @field_validator("feeds", "sitemaps", "start_urls")
     @classmethod
     def _urls(cls, urls: list[str]) -> list[str]:
         for url in urls:
@@ -125,8 +127,8 @@ class SourceConfig(_Section):
 
     @model_validator(mode="after")
     def _has_entry_point(self) -> SourceConfig:
-        if not self.feeds and not self.start_urls:
-            raise ValueError("a source needs at least one of 'feeds' or 'start_urls'")
+        if not self.feeds and not self.start_urls and not self.sitemaps:
+            raise ValueError("a source needs at least one of 'feeds', 'sitemaps' or 'start_urls'")
         if self.start_urls and not self.link_pattern:
             raise ValueError("'start_urls' (listing pages) need a 'link_pattern'")
         return self
@@ -137,6 +139,20 @@ class DaemonConfig(_Section):
     misfire_grace_seconds: Annotated[int, Field(ge=1)] = 300
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 20.0
     lease_seconds: Annotated[int, Field(ge=10)] = 600
+    # liveness, manual requests and scale-out (see ingest/daemon.py)
+    heartbeat_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
+    poll_seconds: Annotated[float, Field(gt=0, le=600)] = 2.0
+    max_concurrent_sources: Annotated[int, Field(ge=1, le=1000)] = 8
+    # adaptive recrawl (see ingest/adaptive.py): bounds relative to each source's schedule
+    adaptive: bool = True
+    min_interval_factor: Annotated[float, Field(gt=0, le=1)] = 0.25
+    max_interval_factor: Annotated[float, Field(ge=1)] = 8.0
+    failure_limit: Annotated[int, Field(ge=1)] = 8
+    max_backoff_seconds: Annotated[float, Field(gt=0)] = 6 * 3600.0
+    # observability
+    metrics_port: Annotated[int | None, Field(ge=0, le=65535)] = None
+    metrics_host: str = "127.0.0.1"
+    log_json: bool = False
 
 
 class Config(_Section):

@@ -1,39 +1,45 @@
-"""Discovery: turn a source's feeds and listing pages into candidate article URLs.
+"""Discovery: turn a source's entry points into candidate article URLs.
 
-Feeds (RSS 0.9x/1.0/2.0, Atom, JSON Feed) are read with feedparser and fetched
-with conditional GET, so an unchanged feed costs a 304.  Feed dates are kept
-as candidate published dates for the normalizer.
+Entry points are feeds (RSS 0.9x/1.0/2.0, Atom, JSON Feed), sitemaps and
+sitemap indexes (Google News sitemaps too), the ``Sitemap:`` lines of
+robots.txt, and listing pages read with a link pattern.  A listing page of a
+source without configured feeds or sitemaps is also searched for advertised
+feeds (``<link rel=alternate>``), whose dates are better than none.
+
+Documents are recognised by content, not by configuration: a sitemap given
+as a feed is read as a sitemap.  Feeds and sitemaps are fetched with
+conditional GET, so an unchanged one costs a 304; validators are saved only
+once the document (and, for an index, every child) was read.  Failures are
+recorded as attempts with their outcome, never raised.
 """
 
 from __future__ import annotations
 
-import calendar
-import re
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import feedparser
 
 from ingest.attempts import AttemptRecord
+from ingest.autodiscovery import feed_links
+from ingest.candidates import Discovered, merge
 from ingest.config import SourceConfig
 from ingest.errors import FetchError
+from ingest.feeds import FeedError, parse_feed
 from ingest.fetching import FetchedPage, Fetcher, Validators
 from ingest.outcomes import Outcome
-from ingest.urls import canonicalize
+from ingest.sitemaps import SitemapDoc, SitemapError, is_sitemap, parse_sitemap
+from ingest.urls import host_of, try_canonicalize
 from scrapers.encoding import decode_html
 from scrapers.listing import find_links
 
+__all__ = ["Discovered", "DiscoveryReport", "EntryPoints", "discover", "discover_entry_points"]
 
-@dataclass(frozen=True, slots=True)
-class Discovered:
-    """A candidate article URL with what the feed said about it."""
-
-    url: str
-    via: str
-    published_at: datetime | None = None
-    title: str | None = None
+MAX_CHILD_SITEMAPS = 50
+MAX_SITEMAP_DEPTH = 2
+MAX_AUTODISCOVERED_FEEDS = 2
+_INLINE_PARSE_BYTES = 1 << 20
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -43,44 +49,41 @@ class DiscoveryReport:
 
     @property
     def failed(self) -> bool:
-        """True when every entry point failed (nothing was read at all)."""
-        return bool(self.attempts) and all(a.outcome.is_failure for a in self.attempts)
+        """True when every entry point failed and nothing was found at all."""
+        return (
+            bool(self.attempts)
+            and not self.links
+            and all(a.outcome.is_failure for a in self.attempts)
+        )
 
 
 GetValidators = Callable[[str], Validators | None]
 SaveValidators = Callable[[str, Validators], None]
 
 
-def _struct_to_dt(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
+@dataclass(frozen=True, slots=True)
+class EntryPoints:
+    """Where a source's article URLs come from."""
 
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    robots_sitemaps: bool = False
+    listings: tuple[str, ...] = ()
+    link_pattern: str = "."
+    autodiscover: bool = True
 
-def parse_feed(content: bytes, feed_url: str) -> list[Discovered]:
-    """Entries of a feed, newest first as the feed lists them.
-
-    Raises ``ValueError`` when the document is not a feed at all.
-    """
-    parsed = feedparser.parse(content)
-    entries = parsed.get("entries") or []
-    if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        reason = parsed.get("bozo_exception") or "no feed entries"
-        raise ValueError(f"not a readable feed: {reason}")
-    out: list[Discovered] = []
-    for entry in entries:
-        link = entry.get("link") or ""
-        if not link:
-            candidate = entry.get("id") or ""
-            link = candidate if re.match(r"^https?://", candidate) else ""
-        if not re.match(r"^https?://", link):
-            continue
-        published = _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
-        out.append(Discovered(canonicalize(link), feed_url, published, entry.get("title")))
-    return out
+    @classmethod
+    def of(cls, source: SourceConfig) -> EntryPoints:
+        # ``sitemaps``/``robots_sitemaps`` are read with getattr so this works
+        # before and after those keys exist on SourceConfig.
+        sitemaps = getattr(source, "sitemaps", None) or ()
+        return cls(
+            feeds=tuple(source.feeds),
+            sitemaps=tuple(str(u) for u in sitemaps),
+            robots_sitemaps=bool(getattr(source, "robots_sitemaps", False)),
+            listings=tuple(source.start_urls),
+            link_pattern=source.link_pattern or ".",
+        )
 
 
 async def discover(
@@ -89,56 +92,133 @@ async def discover(
     get_validators: GetValidators,
     save_validators: SaveValidators,
 ) -> DiscoveryReport:
-    """Read every feed and listing page of ``source``; failures are recorded, never raised."""
-    report = DiscoveryReport()
-    for feed_url in source.feeds:
-        await _read_feed(feed_url, fetcher, report, get_validators, save_validators)
-    for page_url in source.start_urls:
-        await _read_listing(page_url, source.link_pattern or ".", fetcher, report)
-    seen: dict[str, Discovered] = {}
-    for link in report.links:
-        prior = seen.get(link.url)
-        if prior is None or (prior.published_at is None and link.published_at is not None):
-            seen[link.url] = link
-    report.links = list(seen.values())
-    return report
+    """Read every entry point of ``source``; failures are recorded, never raised."""
+    return await discover_entry_points(
+        EntryPoints.of(source), fetcher, get_validators, save_validators
+    )
 
 
-async def _read_feed(
-    url: str,
+async def discover_entry_points(
+    points: EntryPoints,
     fetcher: Fetcher,
-    report: DiscoveryReport,
     get_validators: GetValidators,
     save_validators: SaveValidators,
-) -> None:
-    try:
-        page = await fetcher.fetch(url, kind="feed", validators=get_validators(url))
-    except FetchError as exc:
-        report.attempts.append(AttemptRecord.from_error(exc, "feed"))
-        return
-    if page.not_modified:
-        report.attempts.append(AttemptRecord.from_page(page, "feed", Outcome.NOT_MODIFIED))
-        return
-    try:
-        links = parse_feed(page.content, page.final_url)
-    except ValueError as exc:
-        report.attempts.append(
-            AttemptRecord.from_page(page, "feed", Outcome.PARSE_ERROR, error=str(exc))
+) -> DiscoveryReport:
+    reader = _Reader(fetcher, get_validators, save_validators)
+    sitemaps = list(points.sitemaps)
+    if points.robots_sitemaps:
+        sitemaps += await reader.robots_sitemaps(points)
+    documents = [reader.document(u, "feed") for u in points.feeds]
+    documents += [reader.document(u, "sitemap") for u in dict.fromkeys(sitemaps)]
+    await asyncio.gather(*documents)
+    advertised: list[str] = []
+    for page_url in points.listings:
+        advertised += await reader.listing(page_url, points.link_pattern)
+    if points.autodiscover and not points.feeds and not sitemaps:
+        chosen = list(dict.fromkeys(advertised))[:MAX_AUTODISCOVERED_FEEDS]
+        await asyncio.gather(*(reader.document(u, "feed") for u in chosen))
+    reader.report.links = merge(reader.report.links)
+    return reader.report
+
+
+class _Reader:
+    """Fetches and parses entry points, appending links and attempts to one report."""
+
+    def __init__(
+        self, fetcher: Fetcher, get_validators: GetValidators, save_validators: SaveValidators
+    ) -> None:
+        self.fetcher = fetcher
+        self.get_validators = get_validators
+        self.save_validators = save_validators
+        self.report = DiscoveryReport()
+
+    async def robots_sitemaps(self, points: EntryPoints) -> list[str]:
+        """``Sitemap:`` lines of robots.txt of every host the source names."""
+        origins: dict[str, str] = {}
+        for url in (*points.feeds, *points.sitemaps, *points.listings):
+            origins.setdefault(host_of(url), url)
+        found: list[str] = []
+        for url in origins.values():
+            try:
+                found += await self.fetcher.sitemaps_in_robots(url)
+            except FetchError as exc:
+                self.report.attempts.append(AttemptRecord.from_error(exc, "robots"))
+        return [u for u in found if u.startswith(("http://", "https://"))]
+
+    async def document(self, url: str, kind: str, depth: int = 0) -> bool:
+        """Read a feed or sitemap; True when it was read fully (or is unchanged)."""
+        try:
+            page = await self.fetcher.fetch(
+                url, kind=kind, validators=self.get_validators(url)
+            )
+        except FetchError as exc:
+            self.report.attempts.append(AttemptRecord.from_error(exc, kind))
+            return False
+        if page.not_modified:
+            self.report.attempts.append(AttemptRecord.from_page(page, kind, Outcome.NOT_MODIFIED))
+            return True
+        if is_sitemap(page.content):
+            ok = await self._sitemap(page, depth)
+        else:
+            ok = self._feed(page)
+        validators = page.validators
+        if ok and (validators.etag or validators.last_modified):
+            self.save_validators(url, validators)
+        return ok
+
+    def _feed(self, page: FetchedPage) -> bool:
+        try:
+            links = parse_feed(page.content, page.final_url, page.content_type)
+        except FeedError as exc:
+            self.report.attempts.append(
+                AttemptRecord.from_page(page, "feed", Outcome.PARSE_ERROR, error=str(exc))
+            )
+            return False
+        self.report.links.extend(links)
+        self.report.attempts.append(AttemptRecord.from_page(page, "feed", Outcome.DISCOVERED))
+        return True
+
+    async def _sitemap(self, page: FetchedPage, depth: int) -> bool:
+        args = (page.content, page.final_url, page.content_type)
+        try:
+            if len(page.content) > _INLINE_PARSE_BYTES:  # keep the event loop responsive
+                doc = await asyncio.to_thread(parse_sitemap, *args)
+            else:
+                doc = parse_sitemap(*args)
+        except SitemapError as exc:
+            self.report.attempts.append(
+                AttemptRecord.from_page(page, "sitemap", Outcome.PARSE_ERROR, error=str(exc))
+            )
+            return False
+        self.report.links.extend(_newest_first(doc))
+        outcome = Outcome.PARSE_ERROR if doc.error else Outcome.DISCOVERED
+        self.report.attempts.append(
+            AttemptRecord.from_page(page, "sitemap", outcome, error=doc.error)
         )
-        return
-    report.links.extend(links)
-    report.attempts.append(AttemptRecord.from_page(page, "feed", Outcome.DISCOVERED))
-    if page.validators.etag or page.validators.last_modified:
-        save_validators(url, page.validators)
+        if not doc.children:
+            return doc.error is None
+        if depth + 1 > MAX_SITEMAP_DEPTH:
+            return False
+        children = sorted(doc.children, key=lambda c: c.lastmod or _OLDEST, reverse=True)
+        results = await asyncio.gather(
+            *(self.document(c.url, "sitemap", depth + 1) for c in children[:MAX_CHILD_SITEMAPS])
+        )
+        return doc.error is None and all(results)
+
+    async def listing(self, url: str, pattern: str) -> list[str]:
+        """Read a listing page; returns the feeds it advertises."""
+        try:
+            page = await self.fetcher.fetch(url, kind="listing")
+        except FetchError as exc:
+            self.report.attempts.append(AttemptRecord.from_error(exc, "listing"))
+            return []
+        html, _ = decode_html(page.content, page.content_type)
+        found = (try_canonicalize(u) for u in find_links(html, page.final_url, pattern))
+        self.report.links.extend(Discovered(u, url) for u in found if u is not None)
+        self.report.attempts.append(AttemptRecord.from_page(page, "listing", Outcome.DISCOVERED))
+        return feed_links(html, page.final_url)
 
 
-async def _read_listing(url: str, pattern: str, fetcher: Fetcher, report: DiscoveryReport) -> None:
-    try:
-        page: FetchedPage = await fetcher.fetch(url, kind="listing")
-    except FetchError as exc:
-        report.attempts.append(AttemptRecord.from_error(exc, "listing"))
-        return
-    html, _ = decode_html(page.content, page.content_type)
-    links = [canonicalize(u) for u in find_links(html, page.final_url, pattern)]
-    report.links.extend(Discovered(u, url) for u in links)
-    report.attempts.append(AttemptRecord.from_page(page, "listing", Outcome.DISCOVERED))
+def _newest_first(doc: SitemapDoc) -> list[Discovered]:
+    """Sitemap URLs, newest candidate date first (big sitemaps list oldest first)."""
+    return sorted(doc.urls, key=lambda d: d.published_at or _OLDEST, reverse=True)

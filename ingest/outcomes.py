@@ -1,4 +1,10 @@
-"""The fixed taxonomy of how a fetch can end; every attempt records one."""
+"""The fixed taxonomy of how a fetch can end; every attempt records one.
+
+``discovered`` and ``not_modified`` are the happy ends of feed/sitemap/listing
+reads; ``deferred`` means no request was made because the host asked us (via
+``Retry-After``) to wait longer than one fetch may wait — the URL stays unstored
+and is tried again on a later run.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ class Outcome(enum.StrEnum):
     REDIRECT_LOOP = "redirect_loop"
     NETWORK_ERROR = "network_error"
     DISCOVERED = "discovered"
+    DEFERRED = "deferred"
 
     @property
     def is_failure(self) -> bool:
@@ -38,5 +45,7 @@ _FAILURES = frozenset(
         Outcome.PARSE_ERROR,
         Outcome.REDIRECT_LOOP,
         Outcome.NETWORK_ERROR,
+        Outcome.ROBOTS_DENIED,
+        Outcome.DEFERRED,
     }
 )

@@ -8,7 +8,9 @@ Steps for one source:
 4. extract the article — :func:`scrapers.extract`
 5. normalize it — :mod:`ingest.normalize`
 6. store it with its raw page in one transaction, then run the article hooks
-   (near-duplicate indexing) in that same transaction — :mod:`db.repository`
+   (near-duplicate indexing) in that same transaction — :mod:`db.repository`;
+   crawls hand steps 5–6 to a :class:`StoreWriter` thread that writes a batch
+   of articles per transaction while the loop keeps fetching
 7. record every attempt's outcome and the run's counts
 
 A failing page is recorded with its outcome and never stops the run.
@@ -66,6 +68,7 @@ class CrawlContext:
     fetcher: Fetcher
     worker: str = "manual"
     article_hooks: list[ArticleHook] = field(default_factory=list)
+    writer: StoreWriter | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -207,7 +210,9 @@ async def _process_one(
         outcome, why = rejected
         return AttemptRecord.from_page(page, "article", outcome, error=why)
     hints = Hints(link.url, page.final_url, link.published_at, link.title, language)
-    return store_page(ctx, page, article, hints, source_id, run_id)
+    if ctx.writer is None:
+        ctx.writer = StoreWriter(ctx)
+    return await ctx.writer.store(_StoreJob(page, article, hints, source_id, run_id))
 
 
 def _reject_reason(article: ExtractedArticle) -> tuple[Outcome, str] | None:
@@ -255,19 +260,126 @@ def store_article(
     a URL already stored is ``duplicate_url``; otherwise the article, its raw page,
     the hooks' rows (near-duplicate index) and ``on_stored``'s rows commit together.
     """
-    source_id = values.get("source_id")
     with transaction(ctx.sessions) as session:
-        existing = repo.find_by_hash(session, values["content_hash"], source_id)
-        if existing is not None:
-            return Outcome.DUPLICATE_CONTENT, existing
-        article_id = repo.insert_article(session, values, raw)
-        if article_id is None:
-            return Outcome.DUPLICATE_URL, None
-        for hook in ctx.article_hooks:
-            hook(session, article_id)
-        if on_stored is not None:
-            on_stored(session, article_id)
+        return _store_in(session, ctx, values, raw, on_stored)
+
+
+def _store_in(
+    session: Session,
+    ctx: CrawlContext,
+    values: dict[str, Any],
+    raw: dict[str, Any] | None,
+    on_stored: ArticleHook | None,
+) -> tuple[Outcome, int | None]:
+    source_id = values.get("source_id")
+    existing = repo.find_by_hash(session, values["content_hash"], source_id)
+    if existing is not None:
+        return Outcome.DUPLICATE_CONTENT, existing
+    article_id = repo.insert_article(session, values, raw)
+    if article_id is None:
+        return Outcome.DUPLICATE_URL, None
+    for hook in ctx.article_hooks:
+        hook(session, article_id)
+    if on_stored is not None:
+        on_stored(session, article_id)
     return Outcome.STORED, article_id
+
+
+@dataclass(frozen=True, slots=True)
+class _StoreJob:
+    page: FetchedPage
+    article: ExtractedArticle
+    hints: Hints
+    source_id: int | None
+    run_id: int | None
+
+
+class StoreWriter:
+    """Step 5–6 off the event loop: one writer thread, a batch of articles per transaction.
+
+    While one batch is written (the database and zlib work outside the GIL),
+    the loop keeps fetching and extracting and the next batch accumulates, so
+    commits are amortised and only one thread ever writes (no SQLite lock
+    contention).  Each article keeps ``store_article``'s semantics; if a batch
+    fails, its articles are retried one transaction each so one bad row only
+    fails its own page.
+    """
+
+    MAX_BATCH = 100
+
+    def __init__(self, ctx: CrawlContext) -> None:
+        self.ctx = ctx
+        self._pending: list[tuple[_StoreJob, asyncio.Future[AttemptRecord]]] = []
+        self._draining = False
+
+    async def store(self, job: _StoreJob) -> AttemptRecord:
+        future: asyncio.Future[AttemptRecord] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self.MAX_BATCH]
+                del self._pending[: self.MAX_BATCH]
+                jobs = [job for job, _ in batch]
+                try:
+                    results = await asyncio.to_thread(self._write, jobs)
+                except BaseException as exc:  # delivered to each waiting page, never lost
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._draining = False
+
+    def _write(self, jobs: list[_StoreJob]) -> list[AttemptRecord | Exception]:
+        prepared = [_prepare(job) for job in jobs]
+        try:
+            with transaction(self.ctx.sessions) as session:
+                return [self._store_one(session, *item) for item in prepared]
+        except Exception:
+            if len(jobs) == 1:
+                raise
+        out: list[AttemptRecord | Exception] = []
+        for item in prepared:  # the batch failed: find the culprit, store the rest
+            try:
+                with transaction(self.ctx.sessions) as session:
+                    out.append(self._store_one(session, *item))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    def _store_one(
+        self, session: Session, job: _StoreJob, values: dict[str, Any], raw: dict[str, Any]
+    ) -> AttemptRecord:
+        record = AttemptRecord.from_page(job.page, "article", Outcome.STORED)
+
+        def on_stored(session: Session, article_id: int) -> None:
+            record.article_id = article_id
+            repo.record_attempts(session, job.run_id, job.source_id, [_attempt_row(record)])
+
+        outcome, _ = _store_in(session, self.ctx, values, raw, on_stored)
+        record.outcome = outcome
+        return record
+
+
+def _prepare(job: _StoreJob) -> tuple[_StoreJob, dict[str, Any], dict[str, Any]]:
+    values = article_values(job.article, job.hints, job.source_id)
+    raw = raw_page_values(job.page.final_url, job.page.content, job.page.content_type)
+    return job, values, raw
 
 
 def _attempt_row(record: AttemptRecord) -> dict[str, Any]:

@@ -57,7 +57,7 @@ schedule = "1h30m"
             "sources[0].schedule: '5 parsecs' is not an interval",
         ),
         ("[[sources]]\nname='a'\nfeeds=['ftp://x/f']\n", "sources[0].feeds: 'ftp://x/f' is not an http(s) URL"),
-        ("[[sources]]\nname='a'\n", "sources[0]: a source needs at least one of 'feeds' or 'start_urls'"),
+        ("[[sources]]\nname='a'\n", "sources[0]: a source needs at least one of 'feeds', 'sitemaps' or 'start_urls'"),
         (
             "[[sources]]\nname='a'\nstart_urls=['https://x/']\nlink_pattern='(['\n",
             "sources[0].link_pattern: '([' is not a valid regular expression",

@@ -97,7 +97,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_articles_content_hash"), ["content_hash"], unique=False
+            "ix_articles_content_hash_source", ["content_hash", "source_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_articles_fetched_url"), ["fetched_url"], unique=False)
         batch_op.create_index("ix_articles_published_id", ["published_at", "id"], unique=False)
@@ -183,7 +183,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_articles_source_published")
         batch_op.drop_index("ix_articles_published_id")
         batch_op.drop_index(batch_op.f("ix_articles_fetched_url"))
-        batch_op.drop_index(batch_op.f("ix_articles_content_hash"))
+        batch_op.drop_index("ix_articles_content_hash_source")
 
     op.drop_table("articles")
     op.drop_table("sources")
