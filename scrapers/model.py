@@ -24,6 +24,7 @@ class ExtractionFlag(enum.StrEnum):
     SHORT_BODY = "short_body"
     PAYWALLED = "paywalled"
     DECODE_ERRORS = "decode_errors"
+    EXTRACTOR_ERROR = "extractor_error"
 
 
 @dataclass(frozen=True, slots=True)
