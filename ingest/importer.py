@@ -69,13 +69,14 @@ def import_file(ctx: CrawlContext, path: Path, source_id: int | None) -> ImportR
     except (ImportFileError, DumpFormatError) as exc:
         return ImportResult(path, "parse_error", error=str(exc))
     url = path.resolve().as_uri()
+    body = paragraphs_text(cleaned.text)
     published = cleaned.published_at or cleaned.dump_date
     article = ExtractedArticle(
         url=url,
         title=cleaned.title,
         authors=cleaned.authors,
         published_at=published,
-        text=cleaned.text,
+        text=body,
         provenance={
             "published_at": "byline" if cleaned.published_at else "dump-date",
             "title": "dump" if cleaned.title else "none",
@@ -86,6 +87,11 @@ def import_file(ctx: CrawlContext, path: Path, source_id: int | None) -> ImportR
     raw = raw_page_values(url, data, "text/plain; charset=utf-8")
     outcome, article_id = store_article(ctx, values, raw)
     return ImportResult(path, str(outcome), article_id if outcome is Outcome.STORED else None)
+
+
+def paragraphs_text(text: str) -> str:
+    """One paragraph a line (as dumps often are) becomes the stored form: blank-line separated."""
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def import_paths(ctx: CrawlContext, paths: list[Path], source: str) -> ImportSummary:

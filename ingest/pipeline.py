@@ -272,6 +272,8 @@ def _store_in(
     on_stored: ArticleHook | None,
 ) -> tuple[Outcome, int | None]:
     source_id = values.get("source_id")
+    if repo.known_urls(session, [values["url"]]):
+        return Outcome.DUPLICATE_URL, None
     existing = repo.find_by_hash(session, values["content_hash"], source_id)
     if existing is not None:
         return Outcome.DUPLICATE_CONTENT, existing
