@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.errors import MigrationError
+
+MIGRATION_LOCK_KEY = 0x6E657773  # "news": the advisory lock serialising migrations
 
 
 def script_location() -> Path:
@@ -46,6 +48,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several processes starting on a fresh database migrate one at a time
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:

@@ -1,15 +1,19 @@
-"""CLI commands about crawling: ``sources list|show``, ``fetch`` and the daemon ``run``."""
+"""CLI commands about crawling: ``sources list|show|reload``, ``fetch``, ``run`` and ``status``."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ingest import render
-from ingest.cli_common import STATE, out, progress_bar
+from ingest.cli_common import STATE, err, out, progress_bar
 from ingest.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ingest.config import SourceConfig
+    from ingest.pipeline import RunSummary
 
 sources_app = typer.Typer(help="Configured sources and their health.", no_args_is_help=True)
 
@@ -18,6 +22,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
     app.command()(fetch)
     app.command()(run)
+    app.command()(status)
 
 
 @sources_app.command("list")
@@ -40,23 +45,51 @@ def sources_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> N
                 "articles",
                 "last run",
                 "next run",
+                "interval",
                 "failures",
+                "extraction",
             ],
             [
                 [
                     r["name"],
                     r["schedule"],
                     r["enabled"],
-                    r["healthy"],
+                    r["healthy"] if r["healthy"] else "[red]UNHEALTHY[/red]",
                     r["articles"],
                     r["last_run_at"],
                     r["next_run_at"],
+                    _seconds(r["interval_seconds"]),
                     r["consecutive_failures"],
+                    "[yellow]DRIFT: " + "; ".join(r["drift_reasons"]) + "[/yellow]"
+                    if r["drift"]
+                    else "ok",
                 ]
                 for r in rows
             ],
         )
     )
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    value = int(value)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if (value >= size and value % size == 0) or value >= 10 * size:
+            return f"{value // size}{unit}"
+    return f"{value}s"
+
+
+@sources_app.command("reload")
+def sources_reload() -> None:
+    """Ask every running daemon to re-read its config file (like SIGHUP, across machines)."""
+    from ingest.control import request_reload
+
+    asked = request_reload(STATE.config)
+    if asked:
+        out.print(f"asked {asked} running daemon(s) to reload their config")
+    else:
+        out.print("no daemon is running; the next `ingest run` reads the config anyway")
 
 
 @sources_app.command("show")
@@ -100,6 +133,15 @@ def fetch(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the run summary as JSON.")
     ] = False,
+    now: Annotated[
+        bool,
+        typer.Option(
+            "--now", help="Ask a running daemon to crawl these sources now (else crawl here)."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="With --now: seconds to wait for the daemon.")
+    ] = 600.0,
 ) -> None:
     """Crawl now, in the foreground, with a progress bar and a summary table."""
     from ingest.runner import run_crawls
@@ -112,6 +154,9 @@ def fetch(
         if all_sources
         else [config.source(n) for n in sources or []]
     )
+    remote: list[Any] = []
+    if now:
+        remote, chosen = _ask_daemon(chosen, timeout)
     with progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
@@ -124,7 +169,9 @@ def fetch(
             if event.outcome is not None:
                 bar.advance(task)
 
-        summaries = asyncio.run(run_crawls(config, chosen, list(url or []), on_progress))
+        summaries = remote
+        if chosen or url:
+            summaries += asyncio.run(run_crawls(config, chosen, list(url or []), on_progress))
     if json_out:
         print(
             render.dumps(
@@ -162,6 +209,74 @@ def fetch(
         )
     if summaries and all(s.status != "ok" for s in summaries):
         raise typer.Exit(1)
+
+
+def _ask_daemon(
+    chosen: list[SourceConfig], timeout: float
+) -> tuple[list[RunSummary], list[SourceConfig]]:
+    """Queue a request per source a live daemon serves, wait for them; return the rest."""
+    from collections import Counter
+
+    from ingest.control import daemon_running, request_fetch, wait_for_request
+    from ingest.pipeline import RunSummary
+    from ingest.services import open_database
+
+    config = STATE.config
+    database = open_database(config)
+    try:
+        served = [s for s in chosen if daemon_running(config, s.name, sessions=database.sessions)]
+        queued = [request_fetch(config, s.name, sessions=database.sessions) for s in served]
+    finally:
+        database.close()
+    for q in queued:
+        err.print(f"asked the running daemon to crawl {q.source} (request {q.request_id})")
+    summaries = []
+    for q in queued:
+        state = wait_for_request(config, q.request_id, timeout=timeout)
+        summary = RunSummary(q.source, state.run_id or 0, Counter(state.counts))
+        summary.status = state.run_status or state.status
+        summary.error = state.error
+        summaries.append(summary)
+    names = {s.name for s in served}
+    return summaries, [s for s in chosen if s.name not in names]
+
+
+def status(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Running daemons and what they crawl, last and next run per source, recent errors."""
+    from ingest.status import daemon_status
+
+    info = daemon_status(STATE.config)
+    if json_out:
+        print(render.dumps(info))
+        return
+    out.print(
+        render.table(
+            "Daemons",
+            ["worker", "state", "started", "heartbeat", "crawling", "sources"],
+            [
+                [d["worker"], d["state"], d["started_at"], d["heartbeat_at"],
+                 ", ".join(d["crawling"]) or "-", d["sources"]]
+                for d in info["daemons"]
+            ],
+        )
+    )
+    out.print(
+        render.table(
+            "Sources",
+            ["name", "healthy", "last run", "next run", "interval", "leased by", "failures", "extraction"],
+            [
+                [r["name"], r["healthy"], r["last_run_at"], r["next_run_at"],
+                 _seconds(r["interval_seconds"]), r["lease_owner"] or "-", r["consecutive_failures"],
+                 "DRIFT: " + "; ".join(r["drift_reasons"]) if r["drift"] else "ok"]
+                for r in info["sources"]
+            ],
+        )
+    )
+    out.print(f"pending manual requests: {info['pending_requests']}")
+    for r in info["failed_runs"]:
+        out.print(f"[red]run {r['run']} {r['status']}[/red] {r['source']} {r['at']}: {r['error']}")
+    for e in info["fetch_errors"]:
+        out.print(f"[red]{e['outcome']}[/red] {e['source']} {e['url']}: {e['error']}")
 
 
 def run() -> None:

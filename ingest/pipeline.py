@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import repository as repo
@@ -107,6 +108,8 @@ async def crawl_source(
         summary.status, summary.error = "aborted", "cancelled"
         _finish(ctx, summary, source_id, started)
         raise
+    except OperationalError:
+        raise  # the database went away: the daemon waits for it and retries the source
     except Exception as exc:  # a bug must not kill the daemon; it is logged and recorded
         log.exception("crawl of %s failed", source.name)
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
