@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -125,6 +127,7 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_source_published", "source_id", "published_at"),
         Index("ix_articles_published_id", "published_at", "id"),
+        Index("ix_articles_content_hash_source", "content_hash", "source_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -141,7 +144,7 @@ class Article(Base):
     lead_image: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
     word_count: Mapped[int] = mapped_column(Integer)
     rule: Mapped[str | None] = mapped_column(String(100))
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -164,3 +167,103 @@ class HttpCacheEntry(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- near-duplicate detection (ingest.dedup) ----------------------------------
+
+
+class DedupSignature(Base):
+    """An article's near-duplicate signature and the story it belongs to.
+
+    ``minhash`` is the packed one-permutation MinHash (4 bytes per bin);
+    ``chrome`` the block keys left out as host chrome when it was signed, so a
+    later exact check rebuilds the very same shingles from the body.
+    """
+
+    __tablename__ = "dedup_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    day: Mapped[int] = mapped_column(Integer)
+    scheme: Mapped[str] = mapped_column(String(40))
+    host_key: Mapped[int] = mapped_column(BigInteger)
+    shingle_count: Mapped[int] = mapped_column(Integer)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    chrome: Mapped[list[int]] = mapped_column(JSON, default=list)
+    wires: Mapped[list[str]] = mapped_column(JSON, default=list)
+    story_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class DedupBand(Base):
+    """One LSH band bucket of one article: the sublinear candidate index.
+
+    The primary key (key, day, article_id) is the only index: a lookup reads
+    the keys of a new article restricted to the date window.  No foreign key,
+    so the row stays 16 bytes (SQLite stores it WITHOUT ROWID).
+    """
+
+    __tablename__ = "dedup_bands"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class DedupPair(Base):
+    """A verified near-duplicate pair (``a_id < b_id``) with its scores and the rule that fired."""
+
+    __tablename__ = "dedup_pairs"
+    __table_args__ = (
+        UniqueConstraint("a_id", "b_id", name="uq_dedup_pairs_a_id_b_id"),
+        Index("ix_dedup_pairs_b_id", "b_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    a_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    b_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    containment_ab: Mapped[float] = mapped_column(Float)
+    containment_ba: Mapped[float] = mapped_column(Float)
+    jaccard: Mapped[float] = mapped_column(Float)
+    title_similarity: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DedupStory(Base):
+    """A cluster of near-duplicates.  Its id is its smallest member article id, so it is
+    stable as the story grows (a merge keeps the older id) and a rebuild gives it back."""
+
+    __tablename__ = "dedup_stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    earliest_article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    size: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DedupHostBlock(Base):
+    """How many articles of one host carried a block (line): recurring ones are chrome."""
+
+    __tablename__ = "dedup_host_blocks"
+
+    host_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    block_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    host: Mapped[str] = mapped_column(String(255))
+    seen: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[int] = mapped_column(Integer)
+    last_day: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class DedupLink(Base):
+    """A URL an article declares as its original (cross-domain canonical, ``isBasedOn``)."""
+
+    __tablename__ = "dedup_links"
+
+    url_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(16))

@@ -17,6 +17,7 @@ import typer
 
 from db.errors import DatabaseError
 from ingest import cli_articles, cli_crawl, reextract, render
+from ingest.dedup import cli as dedup_cli
 from ingest.cli_common import STATE, err, out
 from ingest.errors import ConfigError, IngestError
 
@@ -157,7 +158,7 @@ def demo(
 
 # --- command modules --------------------------------------------------------
 
-for _module in (cli_crawl, cli_articles, reextract):
+for _module in (cli_crawl, cli_articles, reextract, dedup_cli):
     _module.register(app)
 
 

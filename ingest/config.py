@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ingest.dedup.settings import DedupSettings
 from ingest.errors import ConfigError
 
 _INTERVAL_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -159,6 +160,7 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
     sources: list[SourceConfig] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
 

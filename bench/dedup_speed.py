@@ -1,0 +1,248 @@
+"""Near-duplicate speed: cost of adding one article with a large archive indexed, index size, rebuild rate.
+
+1. fills the index with ``--articles`` synthetic articles in bulk, in the
+   database itself (article rows, signatures, 64 band rows each, dates spread
+   over ``--days`` days);
+2. stores real reprints (``bench/dedup_corpus.py``) one per transaction, as
+   the crawler does, and times the hook: load, chrome, signature, band
+   insert, candidate lookup, verification, pair and story writes;
+3. prints the index size per million articles;
+4. with ``--rebuild N`` (on an otherwise empty database): ``dedup rebuild`` over N made-up articles.
+
+Usage: ``python bench/dedup_speed.py [--database URL] [--articles 1000000] [--probes 400]``,
+and ``--articles 0 --probes 0 --rebuild 20000`` for the rebuild rate
+(a temporary SQLite file by default; give an empty PostgreSQL database to test
+that one).  Prints numbers; not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dedup_corpus import generate
+from sqlalchemy import Engine, text
+
+from db import dedup_queries as dq
+from db import migrate
+from db import repository as repo
+from db.session import make_engine, session_factory, transaction
+from ingest.dedup.indexer import Indexer
+from ingest.dedup.rebuild import rebuild
+from ingest.dedup.settings import DedupSettings
+from ingest.normalize import content_hash
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FIRST_DAY = (datetime(2024, 10, 1, tzinfo=UTC) - EPOCH).days
+
+
+def populate(engine: Engine, n: int, days: int, bands: int) -> float:
+    """Bulk-insert ``n`` synthetic indexed articles inside the database; returns seconds."""
+    started = time.perf_counter()
+    pg = engine.dialect.name == "postgresql"
+    span = 2**64 // max(1, n * bands)
+    with engine.begin() as conn:
+        if pg:
+            conn.execute(text("ALTER TABLE dedup_bands DROP CONSTRAINT pk_dedup_bands"))
+            conn.execute(text(
+                "INSERT INTO articles (id, url, body, content_hash, word_count, authors, provenance, flags, "
+                "published_at, fetched_at) SELECT i, 'https://synthetic.example/' || i, 'x', md5(i::text), 1, "
+                "'[]', '{}', '[]', timestamptz '1970-01-01 UTC' + ((:first + i % :days) || ' days')::interval, now() "
+                "FROM generate_series(1, :n) AS i"
+            ), {"n": n, "days": days, "first": FIRST_DAY})
+            conn.execute(text(
+                "INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, wires) "
+                "SELECT i, :first + i % :days, 'synthetic', i % 1000, 500, decode(repeat('00', 512), 'hex'), '[]', '[]' "
+                "FROM generate_series(1, :n) AS i"
+            ), {"n": n, "days": days, "first": FIRST_DAY})
+            conn.execute(text(
+                "INSERT INTO dedup_bands (key, day, article_id) "
+                "SELECT (-9223372036854775807 + ((i - 1)::numeric * :bands + b) * :span)::bigint, :first + i % :days, i "
+                "FROM generate_series(1, :n) AS i, generate_series(0, :bands - 1) AS b"
+            ), {"n": n, "days": days, "first": FIRST_DAY, "bands": bands, "span": span})
+            conn.execute(text("ALTER TABLE dedup_bands ADD CONSTRAINT pk_dedup_bands PRIMARY KEY (key, day, article_id)"))
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('articles', 'id'), :n)"), {"n": n})
+    if not pg:
+        _populate_sqlite(engine, n, days, bands, span)
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _populate_sqlite(engine: Engine, n: int, days: int, bands: int, span: int) -> None:
+    """Like the PostgreSQL branch, without a journal (a bulk load into a fresh file)."""
+    engine.dispose()
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000"):
+            cur.execute(f"PRAGMA {pragma}")
+        params = {"n": n, "days": days, "first": FIRST_DAY, "bands": bands, "span": span, "rows": n * bands}
+        series = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n) "
+        cur.execute(
+            series + "INSERT INTO articles (id, url, body, content_hash, word_count, authors, provenance, flags, "
+            "published_at, fetched_at) SELECT i, 'https://synthetic.example/' || i, 'x', hex(i), 1, '[]', '{}', "
+            "'[]', datetime((:first + i % :days) * 86400, 'unixepoch'), datetime('now') FROM s",
+            params,
+        )
+        cur.execute(
+            series + "INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, "
+            "chrome, wires) SELECT i, :first + i % :days, 'synthetic', i % 1000, 500, zeroblob(512), '[]', '[]' FROM s",
+            params,
+        )
+        # keys ascending (fast appends to the WITHOUT ROWID tree), spread over the whole range
+        cur.execute(
+            "WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < :rows - 1) "
+            "INSERT INTO dedup_bands (key, day, article_id) "
+            "SELECT -9223372036854775807 + j * :span, :first + (j / :bands + 1) % :days, j / :bands + 1 FROM s",
+            params,
+        )
+        cur.execute("ANALYZE")
+        raw.commit()
+        cur.execute("PRAGMA journal_mode=WAL")
+    finally:
+        raw.close()
+
+
+def index_bytes(engine: Engine) -> dict[str, int]:
+    names = ["dedup_bands", "dedup_signatures", "dedup_pairs", "dedup_stories", "dedup_host_blocks", "dedup_links"]
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            return {n: int(conn.execute(text("SELECT pg_total_relation_size(:t)"), {"t": n}).scalar_one()) for n in names}
+        try:
+            rows = conn.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all()
+        except Exception:
+            return {}
+        sizes = {r[0]: int(r[1]) for r in rows}
+        out = {n: sizes.get(n, 0) for n in names}
+        for name, size in sizes.items():  # indexes of those tables
+            for table in names:
+                if name.startswith(f"ix_{table}") or name.startswith(f"sqlite_autoindex_{table}"):
+                    out[table] += size
+        return out
+
+
+def time_inserts(
+    engine: Engine, settings: DedupSettings, probes: int
+) -> tuple[list[float], list[float], list[float], int]:
+    """Store corpus documents one per transaction: per-article hook wall and CPU ms, total wall ms.
+
+    CPU time is printed too because a shared machine's wall clock also counts
+    time spent waiting for a core (on SQLite all the work is in this process).
+    """
+    sessions = session_factory(engine)
+    indexer = Indexer(settings)
+    docs = sorted(generate(7, max(1, probes // 8)), key=lambda d: d.published_at)[:probes]
+    with transaction(sessions) as session:
+        sources = {o: repo.get_or_create_source(session, o).id for o in {d.outlet for d in docs}}
+    hook_ms, cpu_ms, total_ms, pairs = [], [], [], 0
+    for doc in docs:
+        when = datetime.fromisoformat(doc.published_at)
+        values = {
+            "source_id": sources[doc.outlet], "url": doc.url, "fetched_url": doc.url, "title": doc.title,
+            "authors": [], "published_at": when, "fetched_at": when, "body": doc.text,
+            "content_hash": content_hash(doc.text), "word_count": len(doc.text.split()), "provenance": {},
+            "flags": [],
+        }
+        t0 = time.perf_counter()
+        with transaction(sessions) as session:
+            article_id = repo.insert_article(session, values, None)
+            assert article_id is not None
+            t1, c1 = time.perf_counter(), time.process_time()
+            report = indexer.index(session, dq.articles(session, [article_id]))
+            t2, c2 = time.perf_counter(), time.process_time()
+        t3 = time.perf_counter()
+        pairs += len(report.pairs)
+        hook_ms.append(1000 * (t2 - t1))
+        cpu_ms.append(1000 * (c2 - c1))
+        total_ms.append(1000 * (t3 - t0))
+    return hook_ms, cpu_ms, total_ms, pairs
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def made_up_articles(engine: Engine, n: int) -> None:
+    """``n`` articles of ~600 made-up words (Zipf-like vocabulary), for the rebuild rate."""
+    rng = random.Random(5)
+    vocab = ["".join(rng.choice("aeioubcdfghklmnprstvz") for _ in range(rng.randint(2, 9))) for _ in range(20000)]
+    weights = [1 / (i + 1) for i in range(len(vocab))]
+    sessions = session_factory(engine)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    batch = []
+    for i in range(n):
+        words = rng.choices(vocab, weights, k=rng.randint(300, 900))
+        body = "\n\n".join(" ".join(words[j : j + 60]) for j in range(0, len(words), 60))
+        when = start + timedelta(minutes=7 * i)
+        batch.append({
+            "url": f"https://made-up.example/{i}", "fetched_url": None, "title": " ".join(words[:8]), "authors": [],
+            "published_at": when, "fetched_at": when, "body": body, "content_hash": content_hash(body),
+            "word_count": len(words), "provenance": {}, "flags": [], "source_id": None,
+        })
+        if len(batch) == 2000 or i == n - 1:
+            from db.models import Article
+
+            with transaction(sessions) as session:
+                session.execute(Article.__table__.insert(), batch)
+            batch = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="An empty database URL (default: a temporary SQLite file).")
+    parser.add_argument("--articles", type=int, default=1_000_000, help="Synthetic articles indexed first.")
+    parser.add_argument("--days", type=int, default=365, help="Days the synthetic articles are spread over.")
+    parser.add_argument("--probes", type=int, default=400, help="Real articles timed one by one.")
+    parser.add_argument("--rebuild", type=int, default=0, help="Made-up articles for the rebuild rate (0: skip).")
+    parser.add_argument("--workers", type=int, default=None, help="Rebuild shingling processes.")
+    args = parser.parse_args()
+    settings = DedupSettings()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(args.database or f"sqlite:///{tmp}/speed.db")
+        migrate.upgrade(engine)
+        print(f"database: {engine.dialect.name}; settings: window {settings.window_days} days, "
+              f"{settings.bands} bands x {settings.rows_per_band} rows, {settings.shingle_words}-word shingles")
+        if args.rebuild and (args.articles or args.probes):
+            raise SystemExit("--rebuild needs --articles 0 --probes 0 (it rebuilds every article)")
+        if args.articles:
+            seconds = populate(engine, args.articles, args.days, settings.bands)
+            print(f"indexed {args.articles:,} synthetic articles ({args.articles * settings.bands:,} band rows) "
+                  f"in {seconds:.0f}s, spread over {args.days} days")
+        hook, cpu, total, pairs = time_inserts(engine, settings, args.probes) if args.probes else ([], [], [], 0)
+        if hook:
+            print(f"added {len(hook)} real articles ({pairs} pairs flagged) with {args.articles:,} already indexed:")
+            print(f"  hook (signature, lookup, verification, inserts): median {statistics.median(hook):.2f} ms, "
+                  f"p90 {pct(hook, 0.9):.2f} ms, p99 {pct(hook, 0.99):.2f} ms, max {max(hook):.2f} ms")
+            print(f"  hook CPU time of this process: median {statistics.median(cpu):.2f} ms, "
+                  f"p99 {pct(cpu, 0.99):.2f} ms")
+            print(f"  whole store transaction incl. article row and commit: median {statistics.median(total):.2f} ms, "
+                  f"p99 {pct(total, 0.99):.2f} ms")
+        sizes = index_bytes(engine)
+        n = max(1, args.articles + len(hook))
+        if sizes and n > 1:
+            total_bytes = sum(sizes.values())
+            print(f"index size: {total_bytes / 2**20:.0f} MiB for {n:,} articles = "
+                  f"{total_bytes / n * 1e6 / 2**30:.2f} GiB per million articles")
+            for name, size in sizes.items():
+                print(f"  {name:20s} {size / n * 1e6 / 2**30:7.3f} GiB per million")
+        if args.rebuild:
+            made_up_articles(engine, args.rebuild)
+            report = rebuild(session_factory(engine), settings, workers=args.workers)
+            print(f"rebuild: {report.articles:,} articles in {report.seconds:.1f}s = "
+                  f"{report.rate:,.0f} articles/s, {report.pairs} pairs")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

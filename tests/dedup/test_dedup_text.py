@@ -1,0 +1,99 @@
+"""Pure parts of the detector: text preparation, MinHash, signals, the decision rule."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+from dedup_helpers import reprint, story, text
+
+from ingest.dedup import minhash
+from ingest.dedup.prepared import prepare
+from ingest.dedup.settings import DedupSettings
+from ingest.dedup.signals import link_targets, wire_agencies
+from ingest.dedup.text import block_key, shingles, tokens, without_blocks
+from ingest.dedup.verify import decide, score
+
+SETTINGS = DedupSettings()
+
+
+def test_tokens_fold_width_case_and_apostrophes() -> None:
+    assert tokens("ＰＡＫＩＳＴＡＮ’s Minister, said:") == tokens("pakistan's minister said")
+    assert tokens("Straße") == ["strasse"]
+
+
+def test_block_key_masks_digits_and_spacing() -> None:
+    assert block_key("Updated  10:42 PM") == block_key("updated 09:15 pm")
+    assert block_key("Share on X") != block_key("Share on Facebook")
+    body = "Lede here.\nShare on X\nBody there."
+    assert without_blocks(body, [block_key("share on x")]) == "Lede here.\nBody there."
+
+
+def test_signature_is_the_same_in_another_process() -> None:
+    """Signatures are stored and compared across daemons: no per-process hash salt may leak in."""
+    code = (
+        "from ingest.dedup.prepared import prepare;from ingest.dedup.settings import DedupSettings;"
+        "p=prepare('the quick brown fox jumps over the lazy dog again and again', None, DedupSettings());"
+        "print(p.bands[:3])"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+    here = prepare("the quick brown fox jumps over the lazy dog again and again", None, SETTINGS)
+    assert outputs == {f"{here.bands[:3]}\n"}
+
+
+def test_minhash_estimates_jaccard() -> None:
+    rng = random.Random(3)
+    universe = [rng.getrandbits(32) for _ in range(3000)]
+    for share in (0.1, 0.3, 0.6):
+        common = universe[: int(1000 * share)]
+        a = set(common) | set(universe[1000:2000][: 1000 - len(common)])
+        b = set(common) | set(universe[2000:3000][: 1000 - len(common)])
+        true = len(a & b) / len(a | b)
+        est = minhash.estimate_jaccard(minhash.signature(a, 128), minhash.signature(b, 128))
+        assert abs(est - true) < 0.1, (share, true, est)
+
+
+def test_densified_signature_of_a_short_text_fills_every_bin() -> None:
+    sig = minhash.signature({1, 2, 3}, 128)
+    assert len(sig) == 128 and set(sig) <= {v for v in sig} and len(set(sig)) <= 3
+    assert minhash.signature(set(), 128) == ()
+
+
+def test_a_low_similarity_reprint_shares_a_band_and_passes_verification() -> None:
+    original = story(1)
+    copy = reprint(original, 2)
+    a, b = prepare(text(original), None, SETTINGS), prepare(text(copy), None, SETTINGS)
+    scores = score(a, b)
+    assert scores.jaccard < 0.6 < scores.containment
+    assert set(a.bands) & set(b.bands)
+    assert decide(scores, a, b, SETTINGS) == "containment"
+
+
+def test_unrelated_stories_fail_verification() -> None:
+    a, b = prepare(text(story(1)), None, SETTINGS), prepare(text(story(2)), None, SETTINGS)
+    assert decide(score(a, b), a, b, SETTINGS) is None
+
+
+def test_wire_credits() -> None:
+    assert wire_agencies("LONDON (Reuters) - Shares fell.") == {"reuters"}
+    assert "app" in wire_agencies("x " * 300 + "counterterrorism, according to the state-run APP.")
+    assert wire_agencies("Download the app from the store; happy users said so.") == frozenset()
+
+
+def test_link_targets_are_canonicalized_and_skip_self() -> None:
+    prov = {"declared_canonical": "https://Orig.example/a?utm_source=x", "is_based_on": "https://wire.example/b"}
+    assert link_targets(prov, "https://copy.example/a") == {
+        "canonical": "https://orig.example/a", "based-on": "https://wire.example/b"
+    }
+    assert link_targets({"declared_canonical": "https://copy.example/a"}, "https://copy.example/a") == {}
+
+
+def test_shingles_of_a_short_text() -> None:
+    assert len(shingles(["a", "b"], 5)) == 1
+    assert shingles([], 5) == set()
