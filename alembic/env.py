@@ -7,6 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+from db.models_search import include_name
 from db.schema import metadata as target_metadata_all
 from db.session import make_engine
 
@@ -20,6 +21,7 @@ def _configure_and_run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -47,6 +49,7 @@ def run_migrations_offline() -> None:
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
         literal_binds=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

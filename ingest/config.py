@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ingest.api.settings import ApiSettings
 from ingest.dedup.settings import DedupSettings
 from ingest.errors import ConfigError
 
@@ -161,6 +162,7 @@ class Config(_Section):
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     dedup: DedupSettings = Field(default_factory=DedupSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[SourceConfig] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
 

@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from db import migrate
+from db.models_search import include_name
 from db.schema import metadata
 from db.session import make_engine
 
@@ -15,7 +16,7 @@ def test_upgrade_head_leaves_no_autogenerate_diff(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}), metadata)
     engine.dispose()
     assert diff == []
 

@@ -1,0 +1,144 @@
+"""Full-text SQL for each backend: match, rank and highlighted snippets.
+
+SQLite reads the FTS5 table ``articles_fts`` (bm25: lower is better);
+PostgreSQL the generated ``articles.search_vector`` (``ts_rank``: higher is
+better).  :class:`FullText` hides that difference from :mod:`db.queries`:
+``order_rank`` sorts best first either way, and ``score`` makes "higher is
+better" on both for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import column, table
+
+from db.cursors import SearchCursor
+from db.highlight import highlight
+from db.models import Article
+from db.models_search import FTS_TABLE, PG_TEXT_CONFIG, TSVECTOR_COLUMN
+from db.search_syntax import SearchQuery, to_fts5, to_websearch
+
+#: Snippet highlight markers: private-use characters that never occur in article text,
+#: turned into ``<mark>`` (HTML) or bold (terminal) by the presentation layer.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+ELLIPSIS = "…"
+SNIPPET_WORDS = 30
+SNIPPET_SOURCE_CHARS = 20_000
+
+_fts = table(
+    FTS_TABLE,
+    column("rowid", Integer),
+    column("rank", Float),
+    column(FTS_TABLE, String),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedIds:
+    """One page of matching ids, best first, with their raw ranks."""
+
+    ids: list[int]
+    ranks: list[float]
+
+
+class FullText:
+    """Backend-specific pieces of one search query."""
+
+    def __init__(self, dialect: str, query: SearchQuery) -> None:
+        self.dialect = dialect
+        self.query = query
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _tsquery(self) -> ColumnElement[Any]:
+        return func.websearch_to_tsquery(
+            literal_column(f"'{PG_TEXT_CONFIG}'::regconfig"), to_websearch(self.query)
+        )
+
+    def score(self, rank: float) -> float:
+        """Higher is better on both backends."""
+        return -rank if self.is_sqlite else rank
+
+    def page_statement(
+        self, filtered: Select[Any], after: SearchCursor | None, limit: int, window: int
+    ) -> Select[Any]:
+        """(id, rank) rows of one page, best first, among the newest ``window`` matches.
+
+        ``filtered`` is ``select(Article.id).where(filters)``.  Ranking every
+        match of a frequent word (half the archive) cannot be fast, so the
+        candidates are the ``window`` newest matches (all of them for a rarer
+        query): by id on SQLite (FTS5 walks its index in rowid order), by
+        publication date on PostgreSQL (an index walk, filters included).
+        """
+        has_filters = filtered.whereclause is not None
+        if self.is_sqlite:
+            inner = select(_fts.c.rowid.label("id"), _fts.c.rank.label("rank")).where(
+                _fts.c[FTS_TABLE].op("MATCH")(to_fts5(self.query))
+            )
+            if has_filters:
+                inner = inner.join(Article, Article.id == _fts.c.rowid).where(filtered.whereclause)  # type: ignore[arg-type]
+            candidates = inner.order_by(_fts.c.rowid.desc()).limit(window).subquery("candidates")
+            rank: ColumnElement[Any] = candidates.c.rank
+            ident = candidates.c.id
+            stmt = select(ident, rank)
+            if after is not None:
+                stmt = stmt.where(or_(rank > after.rank, and_(rank == after.rank, ident > after.id)))
+            return stmt.order_by(rank.asc(), ident.asc()).limit(limit)
+        vector = literal_column(f"articles.{TSVECTOR_COLUMN}", TSVECTOR)
+        tsq = self._tsquery()
+        pg_rank = func.ts_rank(vector, tsq).cast(Float).label("rank")
+        pg_inner = filtered.with_only_columns(Article.id.label("id"), pg_rank)
+        # newest by publication date: the (published_at, id), (source_id, published_at) and
+        # (language, published_at, id) indexes then serve the window with or without filters
+        pg_inner = pg_inner.where(vector.op("@@")(tsq)).order_by(Article.published_at.desc()).limit(window)
+        pg_candidates = pg_inner.subquery("candidates")
+        rank = pg_candidates.c.rank
+        ident = pg_candidates.c.id
+        stmt = select(ident, rank)
+        if after is not None:
+            stmt = stmt.where(or_(rank < after.rank, and_(rank == after.rank, ident > after.id)))
+        return stmt.order_by(rank.desc(), ident.asc()).limit(limit)
+
+    def snippets(self, session: Session, ids: Sequence[int]) -> dict[int, str]:
+        """Highlighted body excerpts for the given ids, marked with MARK_START/MARK_END."""
+        if not ids:
+            return {}
+        if self.is_sqlite:
+            snippet = func.snippet(
+                literal_column(FTS_TABLE), 1, MARK_START, MARK_END, ELLIPSIS, SNIPPET_WORDS
+            )
+            stmt = select(_fts.c.rowid, snippet).where(
+                _fts.c[FTS_TABLE].op("MATCH")(to_fts5(self.query)), _fts.c.rowid.in_(ids)
+            )
+            return {int(i): " ".join(str(s or "").split()) for i, s in session.execute(stmt)}
+        positive = " ".join(t.text for group in self.query.groups for t in group)
+        lexemes = session.scalar(
+            select(func.tsvector_to_array(func.to_tsvector(literal_column(f"'{PG_TEXT_CONFIG}'::regconfig"), positive)))
+        )
+        bodies = select(Article.id, func.left(Article.body, SNIPPET_SOURCE_CHARS)).where(Article.id.in_(ids))
+        return {
+            int(i): highlight(
+                body or "", lexemes or [], words=SNIPPET_WORDS, start=MARK_START, end=MARK_END, ellipsis=ELLIPSIS
+            )
+            for i, body in session.execute(bodies)
+        }

@@ -1,0 +1,146 @@
+"""The shared query layer on SQLite and PostgreSQL: listing, filters, full-text search, cursors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, update
+
+from db import queries
+from db.cursors import InvalidCursor
+from db.fulltext import MARK_END, MARK_START
+from db.models import Article
+from db.queries import ArticleFilter
+from db.search_syntax import InvalidQuery
+from db.session import transaction
+
+from .seed import T0, Archive, bulk_articles
+
+
+def _all_pages(arch: Archive, flt: ArticleFilter, limit: int, text: str | None = None) -> list[int]:
+    ids: list[int] = []
+    after = None
+    with arch.sessions() as s:
+        for _ in range(100):
+            if text is None:
+                page = queries.list_articles(s, flt, limit=limit, after=after)
+                ids.extend(a.id for a in page.items)
+            else:
+                page = queries.search_articles(s, text, flt, limit=limit, after=after)
+                ids.extend(h.article.id for h in page.items)
+            after = page.next_cursor
+            if after is None:
+                return ids
+    raise AssertionError("pagination did not end")
+
+
+def test_list_is_newest_first_with_undated_last_and_cursor_pages_cover_each_row_once(shared_arch: Archive) -> None:
+    ids = _all_pages(shared_arch, ArticleFilter(), limit=2)
+    a = shared_arch.ids
+    dated = [a["running"], a["flood"], a["cricket"], a["bahrain_tribune"], a["bahrain_dawn"]]
+    undated = sorted((a[f"undated{n}"] for n in range(3)), reverse=True)
+    assert ids == dated + undated
+    assert _all_pages(shared_arch, ArticleFilter(), limit=3) == ids
+    assert _all_pages(shared_arch, ArticleFilter(), limit=100) == ids
+
+
+def test_keyset_pagination_is_stable_when_new_articles_arrive(arch: Archive) -> None:
+    with arch.sessions() as s:
+        first = queries.list_articles(s, ArticleFilter(), limit=2)
+    bulk_articles(arch.sessions, 3)  # newer than everything on the first page
+    with arch.sessions() as s:
+        second = queries.list_articles(s, ArticleFilter(), limit=2, after=first.next_cursor)
+    assert [x.id for x in second.items] == [arch.ids["cricket"], arch.ids["bahrain_tribune"]]
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (ArticleFilter(source="geo"), ["running", "flood"]),
+        (ArticleFilter(source="nobody"), []),
+        (ArticleFilter(language="ur"), ["flood"]),
+        (ArticleFilter(author="wasim"), ["bahrain_dawn"]),
+        (ArticleFilter(author="zoë"), ["cricket"]),
+        (ArticleFilter(author="100%"), []),
+        (ArticleFilter(since=T0 + timedelta(days=1), until=T0 + timedelta(days=3)), ["flood", "cricket"]),
+        (ArticleFilter(has_duplicates=True), ["bahrain_tribune", "bahrain_dawn"]),
+        (ArticleFilter(source="tribune", has_duplicates=False), ["undated2", "undated1", "undated0"]),
+    ],
+)
+def test_filters(shared_arch: Archive, flt: ArticleFilter, expected: list[str]) -> None:
+    assert _all_pages(shared_arch, flt, limit=2) == [shared_arch.ids[k] for k in expected]
+
+
+def test_search_ranks_stems_and_highlights(shared_arch: Archive) -> None:
+    with shared_arch.sessions() as s:
+        hits = queries.search_articles(s, "running", ArticleFilter()).items
+        assert [h.article.id for h in hits] == [shared_arch.ids["running"]]
+        assert MARK_START + "running" + MARK_END in hits[0].snippet
+        # a title match outranks a body-only match
+        hits = queries.search_articles(s, "cricket", ArticleFilter()).items
+        assert [h.article.id for h in hits] == [shared_arch.ids["cricket"]]
+        hits = queries.search_articles(s, "bahrain working group", ArticleFilter()).items
+        assert {h.article.id for h in hits} == {shared_arch.ids["bahrain_dawn"], shared_arch.ids["bahrain_tribune"]}
+        assert hits[0].score >= hits[1].score > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"working group"', {"bahrain_dawn", "bahrain_tribune"}),
+        ('"group working"', set()),
+        ("pakistan -bahrain", {"cricket"}),
+        ("cricket OR floods", {"cricket", "flood"}),
+        ("budget", {"undated0", "undated1", "undated2"}),
+        ('pakistan" (* -', {"bahrain_dawn", "bahrain_tribune", "cricket"}),
+    ],
+)
+def test_search_syntax_on_both_databases(shared_arch: Archive, text: str, expected: set[str]) -> None:
+    with shared_arch.sessions() as s:
+        hits = queries.search_articles(s, text, ArticleFilter(), limit=50).items
+    assert {h.article.id for h in hits} == {shared_arch.ids[k] for k in expected}
+
+
+def test_search_with_filters_and_cursor_pages(arch: Archive) -> None:
+    bulk_articles(arch.sessions, 7, source="bulk")
+    paged = _all_pages(arch, ArticleFilter(source="bulk"), limit=3, text="economy budget")
+    with arch.sessions() as s:
+        whole = [h.article.id for h in queries.search_articles(s, "economy budget", ArticleFilter(source="bulk"), limit=50).items]
+    assert len(paged) == 7 and paged == whole
+    assert _all_pages(arch, ArticleFilter(language="ur"), limit=3, text="economy") == []
+
+
+def test_index_follows_inserts_updates_and_deletes(arch: Archive) -> None:
+    aid = arch.ids["flood"]
+    with transaction(arch.sessions) as s:
+        s.execute(update(Article).where(Article.id == aid).values(title="Monsoon update", body="Monsoon rains."))
+    with arch.sessions() as s:
+        assert [h.article.id for h in queries.search_articles(s, "monsoon", ArticleFilter()).items] == [aid]
+        assert queries.search_articles(s, "villagers", ArticleFilter()).items == []
+    with transaction(arch.sessions) as s:
+        s.execute(delete(Article).where(Article.id == aid))
+    with arch.sessions() as s:
+        assert queries.search_articles(s, "monsoon", ArticleFilter()).items == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "---", '""', "-pakistan", "x" * 600])
+def test_unsearchable_queries_are_typed_errors(shared_arch: Archive, text: str) -> None:
+    with shared_arch.sessions() as s, pytest.raises(InvalidQuery):
+        queries.search_articles(s, text, ArticleFilter())
+
+
+@pytest.mark.parametrize("after", ["zzz", "eyJrIjoic2VhcmNoIiwiciI6MSwiaSI6MX0", "eyJrIjoibGlzdCJ9", "%%%"])
+def test_bad_cursors_are_typed_errors(shared_arch: Archive, after: str) -> None:
+    with shared_arch.sessions() as s, pytest.raises(InvalidCursor):
+        queries.list_articles(s, ArticleFilter(), after=after)
+
+
+def test_get_article_and_source_health(shared_arch: Archive) -> None:
+    with shared_arch.sessions() as s:
+        article = queries.get_article(s, shared_arch.ids["cricket"])
+        assert article.source is not None and article.source.name == "dawn"
+        health = {h.source.name: h for h in queries.source_health(s)}
+    assert health["dawn"].articles == 2
+    assert health["dawn"].last_run is not None and health["dawn"].last_run.counts == {"stored": 2}
+    assert health["geo"].last_run is None
