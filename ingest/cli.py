@@ -17,8 +17,8 @@ import typer
 
 from db.errors import DatabaseError
 from ingest import cli_articles, cli_crawl, reextract, render
-from ingest.dedup import cli as dedup_cli
 from ingest.cli_common import STATE, err, out
+from ingest.dedup import cli as dedup_cli
 from ingest.errors import ConfigError, IngestError
 
 app = typer.Typer(
