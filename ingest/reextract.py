@@ -53,13 +53,9 @@ def decompress(page: RawPage) -> bytes:
     try:
         if page.compression == "gzip":
             return gzip.decompress(page.data)
-        if page.compression == "zstd":
-            import zstandard
-
-            return bytes(zstandard.ZstdDecompressor().decompress(page.data))
         if page.compression in ("", "none", "identity"):
             return bytes(page.data)
-    except (OSError, EOFError, zlib.error, ImportError, ValueError) as exc:
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
         raise RawPageError(f"raw page {page.id}: cannot decompress: {exc}") from None
     raise RawPageError(f"raw page {page.id}: unknown compression {page.compression!r}")
 
