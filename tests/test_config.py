@@ -104,3 +104,10 @@ def test_parse_interval(text: str, seconds: int) -> None:
 def test_parse_interval_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_interval(text)
+
+
+def test_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "ingest.toml"
+    config = load_config(example, env={})
+    assert [s.name for s in config.sources] == ["example-daily", "example-point"]
+    assert config.dedup.window_days == 30
