@@ -15,8 +15,10 @@ from typing import Any
 from rich.console import Console
 
 from db import queries
+from db.dedup_queries import StoryFilter
 from ingest import render
 from ingest.config import Config, config_from_dict
+from ingest.dedup.report import clusters
 from ingest.demo.site import DemoSite
 from ingest.runner import run_crawls
 from ingest.services import open_database
@@ -85,6 +87,7 @@ def _print_stored(config: Config, console: Console) -> None:
             data: list[dict[str, Any]] = [
                 render.article_json(a, names.get(a.source_id or -1), full=True) for a in rows
             ]
+            stories = clusters(session, StoryFilter())
     finally:
         database.close()
     console.print(
@@ -104,6 +107,22 @@ def _print_stored(config: Config, console: Console) -> None:
             ],
         )
     )
+    for story in stories:
+        console.print(
+            f"\n[bold]Story {story['story_id']}[/bold]: the same news from {story['size']} outlets"
+        )
+        for member in story["members"]:
+            mark = "original " if member["id"] == story["earliest_id"] else "reprint  "
+            console.print(
+                f"  {mark} #{member['id']} {member['source']:<14} {member['published_at']}  {member['title']}",
+                markup=False,
+            )
+        for pair in story["pairs"]:
+            console.print(
+                f"  #{pair['a']} ~ #{pair['b']}: containment {pair['containment']:.2f}, "
+                f"jaccard {pair['jaccard']:.2f} ({pair['rule']})",
+                markup=False,
+            )
     if data:
         first = data[-1]
         console.print(f"\n[bold]Article {first['id']}[/bold] as stored (chrome stripped):")
