@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    or_,
     select,
     text,
 )
@@ -172,18 +171,6 @@ def _insert(session: Session, table: Any) -> Any:
 # --- concurrency ----------------------------------------------------------------
 
 
-def lock_index(session: Session) -> None:
-    """Serialize index updates until this transaction ends.
-
-    Two daemons each inserting one of a pair would otherwise both query before
-    either commits and both miss the pair.  PostgreSQL needs the transaction
-    advisory lock; SQLite already holds its single writer lock here (the
-    article was inserted first in this transaction), so nothing is needed.
-    """
-    raw = _Raw(session)
-    if raw.pg:
-        raw.rows("SELECT pg_advisory_xact_lock(?)", [LOCK_KEY])
-
 
 # --- articles -------------------------------------------------------------------
 
@@ -236,33 +223,42 @@ _BY_URL = (
 )
 
 
-def same_content(session: Session, hashes: Sequence[str]) -> list[tuple[int, str]]:
-    """(article id, content hash) of every indexed article with one of these exact bodies."""
-    raw = _Raw(session)
-    out: list[tuple[int, str]] = []
-    for chunk in _chunks(sorted(set(hashes))):
-        where, params = raw.any_of("a.content_hash", chunk)
-        sql = f"SELECT a.id, a.content_hash FROM articles a JOIN dedup_signatures s ON s.article_id = a.id WHERE {where}"
-        out.extend((r[0], r[1]) for r in raw.rows(sql, params))
-    return out
-
-
-def ids_by_url(session: Session, urls: Sequence[str]) -> dict[str, int]:
-    return {r[0]: r[1] for r in _rows(session, _BY_URL, urls)} if urls else {}
 
 
 # --- host chrome ----------------------------------------------------------------
 
 
-def block_counts(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BlockCount]:
-    """Current counts of (host key, block key) pairs that have been seen."""
-    by_host: dict[int, list[int]] = {}
-    for host_key, block_key in keys:
-        by_host.setdefault(host_key, []).append(block_key)
+def block_counts(
+    session: Session, keys: Iterable[tuple[int, int]], *, lock: bool = False
+) -> dict[tuple[int, int], BlockCount]:
+    """Current counts of (host key, block key) pairs that have been seen.
+
+    With ``lock``, the same statement takes the index lock on PostgreSQL (see
+    the transaction's advisory lock (PostgreSQL)): one round trip instead of two.
+    """
+    wanted = sorted(set(keys))
     raw = _Raw(session)
     out: dict[tuple[int, int], BlockCount] = {}
+    if raw.pg:
+        sql = (
+            "SELECT b.host_key, b.block_key, b.seen, b.first_day, b.last_day FROM dedup_host_blocks b "
+            "JOIN unnest(?::bigint[], ?::bigint[]) AS k(h, bk) ON b.host_key = k.h AND b.block_key = k.bk"
+        )
+        params: list[Any] = [[k[0] for k in wanted], [k[1] for k in wanted]]
+        if lock:
+            # a volatile function in a FROM subquery is evaluated even though its value is unused
+            sql = ("SELECT NULL::bigint, NULL::bigint, NULL::int, NULL::int, NULL::int "
+                   "FROM (SELECT pg_advisory_xact_lock(?)) AS l UNION ALL " + sql)
+            params.insert(0, LOCK_KEY)
+        for r in raw.rows(sql, params):
+            if r[0] is not None:
+                out[(r[0], r[1])] = BlockCount(r[2], r[3], r[4])
+        return out
+    by_host: dict[int, list[int]] = {}
+    for host_key, block_key in wanted:
+        by_host.setdefault(host_key, []).append(block_key)
     for host_key, block_keys in by_host.items():
-        for chunk in _chunks(sorted(set(block_keys))):
+        for chunk in _chunks(block_keys):
             where, params = raw.any_of("block_key", chunk)
             sql = f"SELECT block_key, seen, first_day, last_day FROM dedup_host_blocks WHERE host_key = ? AND {where}"
             for r in raw.rows(sql, [host_key, *params]):
@@ -279,14 +275,24 @@ def add_block_counts(session: Session, rows: Sequence[Mapping[str, Any]]) -> Non
         return
     ordered = sorted(rows, key=lambda r: (r["host_key"], r["block_key"]))
     raw = _Raw(session)
-    least, greatest = ("LEAST", "GREATEST") if raw.pg else ("MIN", "MAX")
+    update = (
+        "ON CONFLICT (host_key, block_key) DO UPDATE SET seen = dedup_host_blocks.seen + excluded.seen, "
+        "first_day = {least}(dedup_host_blocks.first_day, excluded.first_day), "
+        "last_day = {greatest}(dedup_host_blocks.last_day, excluded.last_day)"
+    )
+    columns = ("host_key", "block_key", "host", "seen", "first_day", "last_day", "text")
+    if raw.pg:  # one statement: the rows as arrays (keys are unique, as one upsert needs)
+        raw.run(
+            "INSERT INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
+            "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[], ?::int[], ?::int[], ?::text[]) "
+            + update.format(least="LEAST", greatest="GREATEST"),
+            [[r[c] for r in ordered] for c in columns],
+        )
+        return
     raw.many(
         "INSERT INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_key, block_key) DO UPDATE SET "
-        "seen = dedup_host_blocks.seen + excluded.seen, "
-        f"first_day = {least}(dedup_host_blocks.first_day, excluded.first_day), "
-        f"last_day = {greatest}(dedup_host_blocks.last_day, excluded.last_day)",
-        [(r["host_key"], r["block_key"], r["host"], r["seen"], r["first_day"], r["last_day"], r["text"]) for r in ordered],
+        "VALUES (?, ?, ?, ?, ?, ?, ?) " + update.format(least="MIN", greatest="MAX"),
+        [tuple(r[c] for c in columns) for r in ordered],
     )
 
 
@@ -307,39 +313,155 @@ def chrome_blocks(session: Session, host_key: int, min_seen: int, min_span: int)
 # --- signatures, bands, links ---------------------------------------------------
 
 
-def insert_signatures(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+
+
+
+def write_index(
+    session: Session,
+    signatures_: Sequence[Mapping[str, Any]],
+    bands: Sequence[tuple[int, int, int]],
+    links: Sequence[Mapping[str, Any]],
+) -> None:
+    """Signature rows, band rows (key, day, article id) and link rows of new articles.
+
+    PostgreSQL: one statement (data-modifying CTEs over arrays), whatever the
+    number of rows.  SQLite: one prepared statement per table (in-process, no round trips).
+    """
     raw = _Raw(session)
+    sig_rows = [
+        (r["article_id"], r["day"], r["scheme"], r["host_key"], r["shingle_count"], r["minhash"],
+         json.dumps(r["chrome"]), json.dumps(r["wires"]), r["story_id"])
+        for r in signatures_
+    ]
+    link_rows = sorted({(r["url_key"], r["article_id"]): r["kind"] for r in links}.items())
+    if raw.pg:
+        parts: list[str] = []
+        params: list[Any] = []
+        if sig_rows:
+            parts.append(
+                "INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, "
+                "wires, story_id) SELECT a, d, sc, h, n, m, c::json, w::json, st FROM unnest(?::int[], ?::int[], "
+                "?::text[], ?::bigint[], ?::int[], ?::bytea[], ?::text[], ?::text[], ?::int[]) "
+                "AS t(a, d, sc, h, n, m, c, w, st)"
+            )
+            params.extend([list(col) for col in zip(*sig_rows, strict=True)])
+        if bands:
+            parts.append("INSERT INTO dedup_bands (key, day, article_id) SELECT * FROM unnest(?::bigint[], ?::int[], ?::int[])")
+            params.extend([list(col) for col in zip(*bands, strict=True)])
+        if link_rows:
+            parts.append(
+                "INSERT INTO dedup_links (url_key, article_id, kind) SELECT * FROM unnest(?::bigint[], ?::int[], "
+                "?::text[]) ON CONFLICT (url_key, article_id) DO NOTHING"
+            )
+            params.extend([[k[0] for k, _ in link_rows], [k[1] for k, _ in link_rows], [v for _, v in link_rows]])
+        if not parts:
+            return
+        sql = parts[-1]
+        if len(parts) > 1:
+            sql = "WITH " + ", ".join(f"w{i} AS ({p})" for i, p in enumerate(parts[:-1])) + " " + sql
+        raw.run(sql, params)
+        return
     raw.many(
         "INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, wires, "
         "story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (r["article_id"], r["day"], r["scheme"], r["host_key"], r["shingle_count"], r["minhash"],
-             raw.json(r["chrome"]), raw.json(r["wires"]), r["story_id"])
-            for r in rows
-        ],
+        sig_rows,
+    )
+    raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", bands)
+    raw.many(
+        "INSERT INTO dedup_links (url_key, article_id, kind) VALUES (?, ?, ?) ON CONFLICT (url_key, article_id) DO NOTHING",
+        [(k[0], k[1], v) for k, v in link_rows],
     )
 
 
-def insert_bands(session: Session, rows: Sequence[tuple[int, int, int]]) -> None:
-    """Band rows as (key, day, article id)."""
-    _Raw(session).many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", rows)
+@dataclass
+class Lookup:
+    """Everything the candidate step reads, from one statement (see :func:`lookup`)."""
+
+    same_content: list[tuple[int, str]]
+    by_url: dict[str, int]
+    linking: list[tuple[int, int, str]]
+    bands: list[tuple[int, int, int]]
 
 
-def insert_links(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        stmt = _insert(session, LINKS).on_conflict_do_nothing(index_elements=["url_key", "article_id"])
-        session.connection().execute(stmt, list(rows))
+_SQLITE_ARMS = 200
+"""Band keys per SQLite statement (each key is one arm of a UNION ALL; SQLite allows 500)."""
 
 
-def band_hits(session: Session, keys: Sequence[int], first_day: int, last_day: int) -> list[tuple[int, int, int]]:
-    """(key, day, article id) of every band row with one of ``keys`` dated in the window."""
+def lookup(
+    session: Session,
+    hashes: Sequence[str],
+    urls: Sequence[str],
+    url_keys: Sequence[int],
+    keys: Sequence[int],
+    first_day: int,
+    last_day: int,
+    bucket_cap: int,
+) -> Lookup:
+    """Exact copies (content hash, no window), indexed articles at declared URLs, articles declaring
+    one of ``url_keys`` as their original, and band rows of ``keys`` dated in the window, in one
+    round trip (SQLite: one statement per 200 band keys).
+
+    At most ``bucket_cap`` rows of one bucket are read, the most recent first: a bucket
+    that crowded is a phrase many unrelated texts share (one band of 64), and reading it
+    whole would make the cost grow with the archive.
+    """
     raw = _Raw(session)
-    out: list[tuple[int, int, int]] = []
-    for chunk in _chunks(sorted(set(keys))):
-        where, params = raw.any_of("key", chunk)
-        sql = f"SELECT key, day, article_id FROM dedup_bands WHERE {where} AND day BETWEEN ? AND ?"
-        out.extend((r[0], r[1], r[2]) for r in raw.rows(sql, [*params, first_day, last_day]))
+    out = Lookup([], {}, [], [])
+    hashes, urls, url_keys, keys = sorted(set(hashes)), sorted(set(urls)), sorted(set(url_keys)), sorted(set(keys))
+    arms: list[str] = []
+    params: list[Any] = []
+    if raw.pg:
+        if hashes:
+            arms.append("SELECT 0, a.id, a.content_hash, NULL::bigint, NULL::int FROM articles a "
+                        "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.content_hash = ANY(?::text[])")
+            params.append(list(hashes))
+        if urls:
+            arms.append("SELECT 1, a.id, a.url, NULL::bigint, NULL::int FROM articles a "
+                        "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.url = ANY(?::text[])")
+            params.append(list(urls))
+        if url_keys:
+            arms.append("SELECT 2, article_id, kind, url_key, NULL::int FROM dedup_links WHERE url_key = ANY(?::bigint[])")
+            params.append(list(url_keys))
+        if keys:
+            arms.append(
+                "SELECT 3, b.article_id, NULL::text, k.key, b.day FROM unnest(?::bigint[]) AS k(key) "
+                "CROSS JOIN LATERAL (SELECT day, article_id FROM dedup_bands WHERE key = k.key AND day BETWEEN ? AND ? "
+                "ORDER BY day DESC, article_id DESC LIMIT ?) AS b"
+            )
+            params.extend([list(keys), first_day, last_day, bucket_cap])
+        statements = [(" UNION ALL ".join(arms), params)] if arms else []
+    else:
+        for values, arm in (
+            (hashes, "SELECT 0, a.id, a.content_hash, NULL, NULL FROM articles a "
+             "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.content_hash IN ({})"),
+            (urls, "SELECT 1, a.id, a.url, NULL, NULL FROM articles a "
+             "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.url IN ({})"),
+            (url_keys, "SELECT 2, article_id, kind, url_key, NULL FROM dedup_links WHERE url_key IN ({})"),
+        ):
+            for chunk in _chunks(values, 1000):
+                arms.append(arm.format(",".join("?" * len(chunk))))
+                params.extend(chunk)
+        band_arm = ("SELECT * FROM (SELECT 3, article_id, NULL, key, day FROM dedup_bands WHERE key = ? "
+                    "AND day BETWEEN ? AND ? ORDER BY day DESC, article_id DESC LIMIT ?)")
+        statements = []
+        for chunk in _chunks(keys, _SQLITE_ARMS):
+            statements.append((" UNION ALL ".join([*arms, *[band_arm] * len(chunk)]),
+                               [*params, *(p for k in chunk for p in (k, first_day, last_day, bucket_cap))]))
+            arms, params = [], []
+        if arms:
+            statements.append((" UNION ALL ".join(arms), params))
+    for sql, values in statements:
+        for tag, article_id, label, key, day in raw.rows(sql, values):
+            if tag == 3:
+                out.bands.append((key, day, article_id))
+            elif tag == 0:
+                out.same_content.append((article_id, label))
+            elif tag == 1:
+                out.by_url[label] = article_id
+            else:
+                out.linking.append((key, article_id, label))
     return out
+
 
 
 def signatures(session: Session, ids: Sequence[int]) -> dict[int, StoredSignature]:
@@ -352,15 +474,6 @@ def signatures(session: Session, ids: Sequence[int]) -> dict[int, StoredSignatur
             out[r[0]] = StoredSignature(r[0], r[1], r[2], bytes(r[3]), list(_loads(r[4]) or []), r[5])
     return out
 
-
-def linking_to(session: Session, url_keys: Sequence[int]) -> list[tuple[int, int, str]]:
-    """(url key, article id, kind) of articles declaring one of these URLs as their original."""
-    raw = _Raw(session)
-    out: list[tuple[int, int, str]] = []
-    for chunk in _chunks(sorted(set(url_keys))):
-        where, params = raw.any_of("url_key", chunk)
-        out.extend((r[0], r[1], r[2]) for r in raw.rows(f"SELECT url_key, article_id, kind FROM dedup_links WHERE {where}", params))
-    return out
 
 
 # --- pairs and stories ----------------------------------------------------------
@@ -490,21 +603,6 @@ def members_of(session: Session, story_ids_: Sequence[int]) -> list[Row[Any]]:
     return out
 
 
-def briefs(session: Session, ids: Sequence[int]) -> list[Row[Any]]:
-    """(article id, url, source name, title, published, fetched) of articles."""
-    out: list[Row[Any]] = []
-    for chunk in _chunks(sorted(set(ids))):
-        stmt = (
-            select(Article.id, Article.url, Source.name, Article.title, Article.published_at, Article.fetched_at)
-            .outerjoin(Source, Source.id == Article.source_id)
-            .where(Article.id.in_(chunk))
-        )
-        out.extend(session.connection().execute(stmt))
-    return out
-
-
-def story_of(session: Session, article_id: int) -> int | None:
-    return session.scalar(select(SIGNATURES.c.story_id).where(SIGNATURES.c.article_id == article_id))
 
 
 def pairs_among(session: Session, ids: Sequence[int]) -> list[Row[Any]]:
@@ -513,22 +611,3 @@ def pairs_among(session: Session, ids: Sequence[int]) -> list[Row[Any]]:
     for chunk in _chunks(sorted(set(ids))):
         out.extend(session.connection().execute(select(PAIRS).where(PAIRS.c.a_id.in_(chunk))))
     return out
-
-
-def pairs_of(session: Session, article_id: int) -> list[Row[Any]]:
-    """Every pair one article is part of."""
-    stmt = select(PAIRS).where(or_(PAIRS.c.a_id == article_id, PAIRS.c.b_id == article_id))
-    return list(session.connection().execute(stmt.order_by(PAIRS.c.id)))
-
-
-def all_pairs(session: Session) -> list[Row[Any]]:
-    return list(session.connection().execute(select(PAIRS).order_by(PAIRS.c.a_id, PAIRS.c.b_id)))
-
-
-def index_sizes(session: Session) -> dict[str, int]:
-    """Rows per index table (for status and the benchmarks)."""
-    return {
-        t.name: int(session.scalar(select(func.count()).select_from(t)) or 0)
-        for t in (BANDS, SIGNATURES, PAIRS, STORIES, BLOCKS, LINKS)
-    }
-

@@ -57,14 +57,17 @@ def is_chrome(count: BlockCount | None, settings: DedupSettings) -> bool:
     )
 
 
-def learn(session: Session, sightings: Sequence[BlockSighting], settings: DedupSettings) -> list[frozenset[int]]:
+def learn(
+    session: Session, sightings: Sequence[BlockSighting], settings: DedupSettings, *, lock: bool = False
+) -> list[frozenset[int]]:
     """Each article's chrome block keys (as known before it), then count its blocks.
 
     Works on a batch in order, as if the articles came one at a time: one read
-    and one upsert whatever the batch size.
+    and one upsert whatever the batch size.  ``lock``: the read also takes the
+    index lock (:func:`db.dedup_queries.block_counts`).
     """
     keys = [(s.host_key, b) for s in sightings for b in s.blocks]
-    state = dq.block_counts(session, keys)
+    state = dq.block_counts(session, keys, lock=lock)
     added: dict[tuple[int, int], tuple[BlockSighting, str, BlockCount]] = {}
     chrome: list[frozenset[int]] = []
     for s in sightings:

@@ -6,7 +6,8 @@ thousand), with a fixed number of statements per batch.
 
 Insert-then-query: the batch's own band rows are written before candidates
 are read, so two articles of one batch find each other; across daemons
-:func:`db.dedup_queries.lock_index` orders the transactions.
+:func:`db.dedup_queries.block_counts` (called with ``lock=True``) takes a transaction
+advisory lock on PostgreSQL that orders the transactions.
 """
 
 from __future__ import annotations
@@ -96,12 +97,11 @@ class Indexer:
         if not articles:
             return report
         s = self.settings
-        dq.lock_index(session)
         days = [day_of(a) for a in articles]
         sightings = [
             sighting(host_of(a.url, a.source_id), d, a.body, s) for a, d in zip(articles, days, strict=True)
         ]
-        chrome = learn(session, sightings, s)
+        chrome = learn(session, sightings, s, lock=True)  # the index lock comes with the first read
         jobs = [(a.body, a.title, c) for a, c in zip(articles, chrome, strict=True)]
         prepared = list(self._map(prepare_job(s), jobs))
         new = [
@@ -123,7 +123,7 @@ class Indexer:
 
     def _write(self, session: Session, new: Sequence[_New]) -> None:
         scheme = self.settings.scheme
-        dq.insert_signatures(
+        dq.write_index(
             session,
             [
                 {"article_id": n.article.id, "day": n.day, "scheme": scheme, "host_key": n.host_key,
@@ -131,13 +131,7 @@ class Indexer:
                  "chrome": sorted(n.chrome), "wires": sorted(n.prepared.wires), "story_id": None}
                 for n in new
             ],
-        )
-        dq.insert_bands(
-            session,
             [(k, n.day, n.article.id) for n in new for k in sorted(set(n.prepared.bands))],
-        )
-        dq.insert_links(
-            session,
             [
                 {"url_key": key64(target), "article_id": n.article.id, "kind": kind}
                 for n in new
@@ -158,28 +152,36 @@ class Indexer:
             if found.get(key) is None:
                 found[key] = rule
 
-        # exact copies: one indexed lookup on the content hash, no window
+        # one read: exact copies (content hash, no window), declared originals both ways,
+        # LSH band buckets within the date window
+        targets = {n.article.id: link_targets(n.article.provenance, n.article.url) for n in new}
+        url_keys = {key64(n.article.url): n.article.id for n in new}
+        lo = min(n.day for n in new) - s.window_days
+        hi = max(n.day for n in new) + s.window_days
+        seen = dq.lookup(
+            session,
+            [n.article.content_hash for n in new],
+            [t for ts in targets.values() for t in ts.values()],
+            list(url_keys),
+            [k for n in new for k in n.prepared.bands],
+            lo,
+            hi,
+            s.max_bucket_rows,
+        )
         by_hash: dict[str, list[int]] = {}
-        for article_id, content_hash in dq.same_content(session, [n.article.content_hash for n in new]):
+        for article_id, content_hash in seen.same_content:
             by_hash.setdefault(content_hash, []).append(article_id)
         for n in new:
             for other in by_hash.get(n.article.content_hash, []):
                 add(n.article.id, other, EXACT)
-        # declared originals, both directions
-        targets = {n.article.id: link_targets(n.article.provenance, n.article.url) for n in new}
-        by_url = dq.ids_by_url(session, [t for ts in targets.values() for t in ts.values()])
         for n in new:
             for kind, target in targets[n.article.id].items():
-                if target in by_url:
-                    add(n.article.id, by_url[target], kind)
-        url_keys = {key64(n.article.url): n.article.id for n in new}
-        for url_key, article_id, kind in dq.linking_to(session, list(url_keys)):
+                if target in seen.by_url:
+                    add(n.article.id, seen.by_url[target], kind)
+        for url_key, article_id, kind in seen.linking:
             add(url_keys[url_key], article_id, kind)
-        # LSH band buckets within the date window
-        lo = min(n.day for n in new) - s.window_days
-        hi = max(n.day for n in new) + s.window_days
         by_key: dict[int, list[tuple[int, int]]] = {}
-        for key, day, article_id in dq.band_hits(session, [k for n in new for k in n.prepared.bands], lo, hi):
+        for key, day, article_id in seen.bands:
             by_key.setdefault(key, []).append((day, article_id))
         for n in new:
             hits: Counter[int] = Counter()

@@ -62,7 +62,16 @@ def _probe(i: int, attempt: int, bins: int) -> int:
 
 
 def band_keys(sig: Sequence[int], rows: int) -> list[int]:
-    """One signed 64-bit bucket key per band of ``rows`` consecutive values."""
+    """One signed 64-bit bucket key per band of ``rows`` consecutive values.
+
+    Two 32-bit values fill a 64-bit key exactly: it is their concatenation, XORed
+    with a per-band constant so equal values in different bands do not share a
+    bucket (one C-level comprehension instead of a mixing loop per value).
+    """
+    if rows == 2:
+        salts = _band_salts(len(sig) // 2)
+        pairs = zip(sig[0::2], sig[1::2], salts, strict=False)
+        return [to_signed64((a << 32 | b) ^ s) for a, b, s in pairs]
     keys = []
     for band, start in enumerate(range(0, len(sig), rows)):
         h = (band + 1) * _GOLDEN
@@ -71,6 +80,16 @@ def band_keys(sig: Sequence[int], rows: int) -> list[int]:
             h ^= h >> 31
         keys.append(to_signed64(h))
     return keys
+
+
+_SALTS: dict[int, list[int]] = {}
+
+
+def _band_salts(bands: int) -> list[int]:
+    found = _SALTS.get(bands)
+    if found is None:
+        found = _SALTS[bands] = [((band + 1) * _GOLDEN * _MIX) & _M64 for band in range(bands)]
+    return found
 
 
 def estimate_jaccard(a: Sequence[int], b: Sequence[int]) -> float:

@@ -68,28 +68,3 @@ def clusters(session: Session, flt: StoryFilter) -> list[dict[str, Any]]:
         }
         for s in stories
     ]
-
-
-def duplicates_of(session: Session, article_id: int) -> list[dict[str, Any]]:
-    """The articles flagged as near-duplicates of one article, with scores, rule and story id.
-
-    ``containment_this`` is the share of this article's shingles found in the other.
-    """
-    pairs = dq.pairs_of(session, article_id)
-    others = {(p.b_id if p.a_id == article_id else p.a_id): p for p in pairs}
-    story_id = dq.story_of(session, article_id)
-    out = []
-    for row in dq.briefs(session, list(others)):
-        p = others[row.id]
-        this_first = p.a_id == article_id
-        out.append({
-            **_member(row),
-            "story_id": story_id,
-            "rule": p.rule,
-            "containment": max(p.containment_ab, p.containment_ba),
-            "containment_this": p.containment_ab if this_first else p.containment_ba,
-            "containment_other": p.containment_ba if this_first else p.containment_ab,
-            "jaccard": p.jaccard,
-            "title_similarity": p.title_similarity,
-        })
-    return sorted(out, key=_age)

@@ -68,6 +68,13 @@ class DedupSettings(BaseModel):
         int,
         Field(ge=1, description="Candidates read per article at most (most band hits first): bounds p99."),
     ] = 200
+    max_bucket_rows: Annotated[
+        int,
+        Field(ge=1, description="Rows read per band bucket at most (the most recent first).  A bucket this "
+        "crowded holds a phrase shared by many unrelated texts ('for the first time in'); a real "
+        "reprint shares many other bands, so the cap costs no recall on the quality set and keeps "
+        "the lookup from growing with the archive."),
+    ] = 50
     max_verified: Annotated[
         int,
         Field(ge=1, description="Exact checks per article at most (highest estimate first)."),
@@ -102,4 +109,4 @@ class DedupSettings(BaseModel):
     @property
     def scheme(self) -> str:
         """Identifies the signature shape: rows built with another one need a rebuild."""
-        return f"w{self.shingle_words}-b{self.bins}-r{self.rows_per_band}-v1"
+        return f"w{self.shingle_words}-b{self.bins}-r{self.rows_per_band}-v2"

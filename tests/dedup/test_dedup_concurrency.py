@@ -13,13 +13,13 @@ from db import dedup_queries
 
 
 def test_two_writers_storing_a_pair_at_once_flag_it_once(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = dedup_queries.band_hits
+    real = dedup_queries.lookup
 
-    def slow_band_hits(*args: Any, **kwargs: Any) -> Any:
+    def slow_lookup(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.05)  # widen the window between inserting one's bands and reading the other's
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dedup_queries, "band_hits", slow_band_hits)
+    monkeypatch.setattr(dedup_queries, "lookup", slow_lookup)
     rounds = 6
     ids: dict[int, list[int]] = {r: [] for r in range(rounds)}
     errors: list[BaseException] = []

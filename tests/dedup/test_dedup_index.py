@@ -7,11 +7,12 @@ from pathlib import Path
 from dedup_helpers import Env, make_env, reprint, story, text
 from sqlalchemy import select
 
+from db import story_queries
 from db.dedup_queries import StoryFilter
 from db.models import DedupHostBlock, DedupSignature
 from ingest.dedup.boilerplate import chrome_for_host
 from ingest.dedup.hook import settings_of
-from ingest.dedup.report import clusters, duplicates_of
+from ingest.dedup.report import clusters
 from ingest.dedup.text import block_key
 from ingest.importer import import_paths
 
@@ -34,11 +35,12 @@ def test_seed_pair_is_one_story_with_the_earlier_original(
     assert not set(unrelated) & members
     with env.database.sessions() as session:
         [cluster] = clusters(session, StoryFilter())
-        dups = duplicates_of(session, second)
+        dups = story_queries.duplicates_of(session, second)
+        dup_story = story_queries.story_id_of(session, second)
     assert cluster["story_id"] == story_id
     assert [m["id"] for m in cluster["members"]] == [first, second]
     assert cluster["pairs"][0]["rule"] == "containment"
-    assert [d["id"] for d in dups] == [first] and dups[0]["story_id"] == story_id
+    assert [d.article.id for d in dups] == [first] and dup_story == story_id
 
 
 def test_unrelated_articles_and_same_topic_stories_are_not_flagged(
