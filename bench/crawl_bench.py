@@ -49,6 +49,46 @@ class RunResult:
     counts: Counter[str]
     site: list[dict[str, Any]]
     fetcher_requests: int
+    worker_cpu_seconds: float = 0.0  # extraction worker processes
+    machine_busy: float = 0.0  # CPU seconds used by everything on the machine during the run
+    machine_cores: int = 1
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _descendants_cpu(root: int) -> float:
+    """CPU seconds of ``root``'s live descendant processes (the extraction workers), Linux only."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _TICK
+    total = 0.0
+    for pid in cpu:
+        p = parents.get(pid)
+        while p is not None and p != root and p > 1:
+            p = parents.get(p)
+        if p == root:
+            total += cpu[pid]
+    return total
+
+
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine so far (from /proc/stat; 0 elsewhere)."""
+    try:
+        parts = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(x) for x in parts]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks[:8]) - idle) / _TICK
 
 
 def _entry_points(base: str, kind: str) -> dict[str, Any]:
@@ -83,6 +123,7 @@ def build_config(db_url: str, ports: list[int], args: argparse.Namespace, per_ho
             "per_host_delay": 0,
             "max_articles_per_run": per_host + 10,
             "retries": 1,
+            **({} if args.extract_workers is None else {"extract_workers": args.extract_workers}),
         },
         "sources": sources,
     }
@@ -106,7 +147,7 @@ def _site_stats(port: int, reset: bool = False) -> list[dict[str, Any]]:
     return data
 
 
-async def _crawl(config: Config) -> tuple[Counter[str], int]:
+async def _crawl(config: Config) -> tuple[Counter[str], int, float]:
     from ingest.pipeline import crawl_source
     from ingest.runner import live_context
 
@@ -117,15 +158,20 @@ async def _crawl(config: Config) -> tuple[Counter[str], int]:
             counts.update(s.counts)
             if s.status != "ok":
                 counts[f"run_{s.status}"] += 1
-        return counts, ctx.fetcher.stats["requests"]
+        workers_cpu = _descendants_cpu(os.getpid())  # before the pool stops with the context
+        return counts, ctx.fetcher.stats["requests"], workers_cpu
 
 
 def _one_run(config: Config, port: int) -> RunResult:
     _site_stats(port, reset=True)
+    workers_before = _descendants_cpu(os.getpid())
+    busy = _machine_busy()
     wall, cpu = time.perf_counter(), time.process_time()
-    counts, requests = asyncio.run(_crawl(config))
+    counts, requests, workers_cpu = asyncio.run(_crawl(config))
     result = RunResult(
-        time.perf_counter() - wall, time.process_time() - cpu, counts, _site_stats(port), requests
+        time.perf_counter() - wall, time.process_time() - cpu, counts, _site_stats(port), requests,
+        worker_cpu_seconds=max(0.0, workers_cpu - workers_before),
+        machine_busy=_machine_busy() - busy, machine_cores=os.cpu_count() or 1,
     )
     return result
 
@@ -176,8 +222,18 @@ def _report(kind: str, first: RunResult, second: RunResult, peak_mb: float, args
     print(f"stored {stored} articles in {first.seconds:.1f}s: {rate:.0f} stored articles/s "
           f"(target >= 300)  peak RSS {peak_mb:.0f} MB")
     print(f"outcomes: {dict(sorted(first.counts.items()))}")
-    print(f"crawler CPU: {first.cpu_seconds:.1f}s over {first.seconds:.1f}s wall = "
-          f"{100 * first.cpu_seconds / first.seconds:.0f}% of one core")
+    cpu = first.cpu_seconds + first.worker_cpu_seconds
+    print(f"crawler CPU: {first.cpu_seconds:.1f}s main process + {first.worker_cpu_seconds:.1f}s extraction "
+          f"workers over {first.seconds:.1f}s wall = {100 * cpu / first.seconds:.0f}% of one core; "
+          f"{1000 * first.cpu_seconds / max(stored, 1):.1f} + {1000 * first.worker_cpu_seconds / max(stored, 1):.1f}"
+          f" ms CPU per stored article")
+    others = first.machine_busy - cpu
+    print(f"machine: {first.machine_busy:.1f} CPU-s busy of {first.machine_cores * first.seconds:.1f} available "
+          f"({100 * first.machine_busy / (first.machine_cores * first.seconds):.0f}%); everything else "
+          f"(site server, database server, other users) {others:.1f} CPU-s")
+    ceiling = min(first.machine_cores * stored / max(cpu, 1e-9), stored / max(first.cpu_seconds, 1e-9))
+    print(f"CPU-bound ceiling at this crawler cost on an otherwise idle machine: {ceiling:.0f} articles/s "
+          f"(the main process, one core for HTTP + database, is the binding part)")
     bound = args.hosts * args.per_host_concurrency / max(args.delay_ms / 1000, 1e-9)
     print(f"politeness bound: {args.hosts} hosts x {args.per_host_concurrency} per host / "
           f"{args.delay_ms} ms = {bound:.0f} requests/s; global concurrency {args.concurrency}")
@@ -205,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--no-dedup", dest="dedup", action="store_false",
                         help="skip the near-duplicate indexing hook (isolates the crawl itself)")
+    parser.add_argument("--extract-workers", type=int, default=None,
+                        help="fetch.extract_workers (default: the config default)")
     parser.add_argument("--pg-url", default=os.environ.get("INGEST_TEST_DATABASE_URL"))
     args = parser.parse_args(argv)
     per_host = max(1, args.articles // args.hosts)

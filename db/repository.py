@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.models import Article, FetchAttempt, HttpCacheEntry, RawPage, Run, Source
 from db.types import utcnow
+
+_ARTICLES = cast(Table, Article.__table__)
+_RAW_PAGES = cast(Table, RawPage.__table__)
+_ATTEMPTS = cast(Table, FetchAttempt.__table__)
 
 
 def get_or_create_source(session: Session, name: str) -> Source:
@@ -54,7 +58,7 @@ def finish_run(
 def record_attempts(session: Session, run_id: int | None, source_id: int | None, rows: Iterable[Mapping[str, Any]]) -> None:
     values = [{**row, "run_id": run_id, "source_id": source_id} for row in rows]
     if values:
-        session.execute(insert(FetchAttempt), values)
+        session.execute(insert(_ATTEMPTS), values)  # Core: no ORM bulk overhead
 
 
 def known_urls(session: Session, urls: Sequence[str]) -> set[str]:
@@ -74,6 +78,46 @@ def find_by_hash(session: Session, content_hash: str, source_id: int | None) -> 
     stmt = select(Article.id).where(Article.content_hash == content_hash)
     stmt = stmt.where(Article.source_id == source_id if source_id is not None else Article.source_id.is_(None))
     return session.scalar(stmt.limit(1))
+
+
+def find_by_hashes(session: Session, keys: Sequence[tuple[str, int | None]]) -> set[tuple[str, int | None]]:
+    """Which ``(content_hash, source_id)`` pairs are already stored (:func:`find_by_hash` in bulk)."""
+    found: set[tuple[str, int | None]] = set()
+    wanted = set(keys)
+    hashes = sorted({h for h, _ in wanted})
+    table = _ARTICLES
+    for start in range(0, len(hashes), 500):
+        stmt = select(table.c.content_hash, table.c.source_id).where(
+            table.c.content_hash.in_(hashes[start : start + 500])
+        )
+        found.update(key for key in ((h, s) for h, s in session.execute(stmt)) if key in wanted)
+    return found
+
+
+def insert_articles(
+    session: Session, values: Sequence[Mapping[str, Any]], raws: Sequence[Mapping[str, Any]]
+) -> list[int | None]:
+    """:func:`insert_article` for many articles: three statements instead of two per article.
+
+    The caller has already dropped known URLs; a URL another process stored
+    meanwhile comes back as ``None`` and its raw page is removed again.
+    """
+    if not values:
+        return []
+    raw_table, table = _RAW_PAGES, _ARTICLES
+    raw_ids = list(
+        session.execute(
+            insert(raw_table).returning(raw_table.c.id, sort_by_parameter_order=True), list(raws)
+        ).scalars()
+    )
+    rows = [{**v, "raw_page_id": raw_id} for v, raw_id in zip(values, raw_ids, strict=True)]
+    stmt = _insert_ignore(session, table, ["url"]).returning(table.c.id, table.c.url)
+    by_url = {url: article_id for article_id, url in session.execute(stmt, rows)}
+    ids = [by_url.get(v["url"]) for v in values]
+    lost = [raw_id for raw_id, article_id in zip(raw_ids, ids, strict=True) if article_id is None]
+    if lost:
+        session.execute(delete(raw_table).where(raw_table.c.id.in_(lost)))
+    return ids
 
 
 def insert_article(session: Session, values: Mapping[str, Any], raw: Mapping[str, Any] | None) -> int | None:
@@ -122,7 +166,7 @@ def mark_source_run(session: Session, source_id: int, *, ok: bool, when: datetim
     session.execute(update(Source).where(Source.id == source_id).values(**values))
 
 
-def _insert_ignore(session: Session, model: type[Any], keys: list[str]) -> Any:
+def _insert_ignore(session: Session, model: type[Any] | Table, keys: list[str]) -> Any:
     """``INSERT … ON CONFLICT (keys) DO NOTHING`` for the session's dialect."""
     if session.get_bind().dialect.name == "postgresql":
         return pg_insert(model).on_conflict_do_nothing(index_elements=keys)

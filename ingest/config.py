@@ -79,6 +79,7 @@ class FetchConfig(_Section):
     obey_robots: bool = True
     http2: bool = True
     max_articles_per_run: Annotated[int, Field(ge=1)] = 500
+    extract_workers: Annotated[int, Field(ge=0, le=64)] = 1  # extraction processes; 0 = in the crawler
 
 
 class SourceConfig(_Section):

@@ -99,12 +99,12 @@ def article_values(article: ExtractedArticle, hints: Hints, source_id: int | Non
 
 
 def raw_page_values(url: str, content: bytes, content_type: str | None) -> dict[str, Any]:
-    """The compressed page for re-extraction (gzip: stdlib, ~5x on HTML)."""
+    """The compressed page for re-extraction (gzip level 1: stdlib, ~4x on HTML, 5x faster than 6)."""
     return {
         "url": url,
         "fetched_at": utcnow(),
         "content_type": content_type,
         "compression": "gzip",
         "size": len(content),
-        "data": gzip.compress(content, compresslevel=6),
+        "data": gzip.compress(content, compresslevel=1),
     }

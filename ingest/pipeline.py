@@ -35,17 +35,18 @@ from ingest.attempts import AttemptRecord
 from ingest.config import Config, SourceConfig
 from ingest.discovery import Discovered, discover
 from ingest.errors import FetchError
+from ingest.extract_pool import MIN_WORDS, ExtractPool, prepare_page, reject_reason
 from ingest.fetching import FetchedPage, Fetcher, Validators
 from ingest.normalize import Hints, article_values, raw_page_values
 from ingest.outcomes import Outcome
-from scrapers import ExtractedArticle, ExtractionFlag, extract
+from scrapers import ExtractedArticle
 
 log = logging.getLogger(__name__)
 
 ArticleHook = Callable[[Session, int], None]
 """Called inside the storing transaction with each newly stored article id."""
 
-MIN_WORDS = 40
+__all__ = ["MIN_WORDS"]  # re-exported: the threshold lives with the extraction step
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ class CrawlContext:
     worker: str = "manual"
     article_hooks: list[ArticleHook] = field(default_factory=list)
     writer: StoreWriter | None = field(default=None, repr=False)
+    extractor: ExtractPool | None = field(default=None, repr=False)
+    """Worker processes for steps 4–5; ``None``: done in this process (the loop)."""
 
 
 @dataclass
@@ -203,29 +206,20 @@ async def _process_one(
     except FetchError as exc:
         log.info("%s: %s (%s)", link.url, exc.outcome, exc)
         return AttemptRecord.from_error(exc, "article")
-    try:
-        article = extract(page.content, page.final_url, content_type=page.content_type)
-    except Exception as exc:  # extract() promises not to raise; a bug is recorded, not fatal
-        log.exception("extractor crashed on %s", link.url)
-        return AttemptRecord.from_page(page, "article", Outcome.PARSE_ERROR, error=repr(exc))
-    rejected = _reject_reason(article)
-    if rejected is not None:
-        outcome, why = rejected
-        return AttemptRecord.from_page(page, "article", outcome, error=why)
     hints = Hints(link.url, page.final_url, link.published_at, link.title, language)
+    args = (page.content, page.final_url, page.content_type, hints, source_id)
+    if ctx.extractor is not None:
+        prepared = await ctx.extractor.prepare(*args)
+    else:
+        prepared = prepare_page(*args)
+    if prepared.values is None or prepared.raw is None:
+        return AttemptRecord.from_page(page, "article", prepared.outcome, error=prepared.error)
     if ctx.writer is None:
         ctx.writer = StoreWriter(ctx)
-    return await ctx.writer.store(_StoreJob(page, article, hints, source_id, run_id))
+    return await ctx.writer.store(_StoreJob(page, prepared.values, prepared.raw, source_id, run_id))
 
 
-def _reject_reason(article: ExtractedArticle) -> tuple[Outcome, str] | None:
-    flags = set(article.flags)
-    if ExtractionFlag.PAYWALLED in flags and article.word_count < MIN_WORDS * 3:
-        return Outcome.PAYWALLED, "paywall with a short body"
-    if not article.text.strip() or article.word_count < MIN_WORDS:
-        why = ", ".join(str(f) for f in article.flags) or "no body text"
-        return Outcome.NOT_ARTICLE, f"{article.word_count} words ({why})"
-    return None
+_reject_reason = reject_reason  # the old private name
 
 
 def store_page(
@@ -293,8 +287,8 @@ def _store_in(
 @dataclass(frozen=True, slots=True)
 class _StoreJob:
     page: FetchedPage
-    article: ExtractedArticle
-    hints: Hints
+    values: dict[str, Any]
+    raw: dict[str, Any]
     source_id: int | None
     run_id: int | None
 
@@ -351,40 +345,67 @@ class StoreWriter:
             self._draining = False
 
     def _write(self, jobs: list[_StoreJob]) -> list[AttemptRecord | Exception]:
-        prepared = [_prepare(job) for job in jobs]
         try:
             with transaction(self.ctx.sessions) as session:
-                return [self._store_one(session, *item) for item in prepared]
+                return list(self._store_batch(session, jobs))
         except Exception:
             if len(jobs) == 1:
                 raise
         out: list[AttemptRecord | Exception] = []
-        for item in prepared:  # the batch failed: find the culprit, store the rest
+        for job in jobs:  # the batch failed: find the culprit, store the rest
             try:
                 with transaction(self.ctx.sessions) as session:
-                    out.append(self._store_one(session, *item))
+                    out.append(self._store_one(session, job))
             except Exception as exc:
                 out.append(exc)
         return out
 
-    def _store_one(
-        self, session: Session, job: _StoreJob, values: dict[str, Any], raw: dict[str, Any]
-    ) -> AttemptRecord:
+    def _store_batch(self, session: Session, jobs: list[_StoreJob]) -> list[AttemptRecord]:
+        """``_store_in`` for a whole batch with a handful of statements.
+
+        Same decisions in the same order as one ``_store_in`` per job: a URL
+        stored before or earlier in the batch is ``duplicate_url``, a body
+        stored before or earlier in the batch (same source) ``duplicate_content``;
+        the rest are inserted, then the hooks run per article in batch order.
+        """
+        records = [AttemptRecord.from_page(job.page, "article", Outcome.STORED) for job in jobs]
+        known = repo.known_urls(session, [job.values["url"] for job in jobs])
+        keys = [(job.values["content_hash"], job.values.get("source_id")) for job in jobs]
+        seen_hashes = repo.find_by_hashes(session, keys)
+        chosen: list[int] = []
+        for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
+            if job.values["url"] in known:
+                records[i].outcome = Outcome.DUPLICATE_URL
+            elif key in seen_hashes:
+                records[i].outcome = Outcome.DUPLICATE_CONTENT
+            else:
+                chosen.append(i)
+                seen_hashes.add(key)
+                known.update(u for u in (job.values["url"], job.values.get("fetched_url")) if u)
+        ids = repo.insert_articles(session, [jobs[i].values for i in chosen], [jobs[i].raw for i in chosen])
+        stored: dict[tuple[int | None, int | None], list[dict[str, Any]]] = {}
+        for i, article_id in zip(chosen, ids, strict=True):
+            if article_id is None:  # another process stored this URL meanwhile
+                records[i].outcome = Outcome.DUPLICATE_URL
+                continue
+            records[i].article_id = article_id
+            for hook in self.ctx.article_hooks:
+                hook(session, article_id)
+            stored.setdefault((jobs[i].run_id, jobs[i].source_id), []).append(_attempt_row(records[i]))
+        for (run_id, source_id), rows in stored.items():
+            repo.record_attempts(session, run_id, source_id, rows)
+        return records
+
+    def _store_one(self, session: Session, job: _StoreJob) -> AttemptRecord:
         record = AttemptRecord.from_page(job.page, "article", Outcome.STORED)
 
         def on_stored(session: Session, article_id: int) -> None:
             record.article_id = article_id
             repo.record_attempts(session, job.run_id, job.source_id, [_attempt_row(record)])
 
-        outcome, _ = _store_in(session, self.ctx, values, raw, on_stored)
+        outcome, _ = _store_in(session, self.ctx, job.values, job.raw, on_stored)
         record.outcome = outcome
         return record
-
-
-def _prepare(job: _StoreJob) -> tuple[_StoreJob, dict[str, Any], dict[str, Any]]:
-    values = article_values(job.article, job.hints, job.source_id)
-    raw = raw_page_values(job.page.final_url, job.page.content, job.page.content_type)
-    return job, values, raw
 
 
 def _attempt_row(record: AttemptRecord) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 
 from ingest.config import Config, SourceConfig
+from ingest.extract_pool import ExtractPool
 from ingest.fetching import Fetcher
 from ingest.pipeline import (
     ArticleHook,
@@ -30,8 +31,14 @@ def article_hooks(config: Config, database: Database) -> list[ArticleHook]:
 
 @contextmanager
 def crawl_context(config: Config, *, worker: str | None = None) -> Iterator[CrawlContext]:
-    """A context without a fetcher (for imports); the database is closed on exit."""
+    """A context without an open HTTP client (for imports); closed on exit.
+
+    Extraction runs in ``fetch.extract_workers`` processes, started on the
+    first page and stopped on exit (daemon shutdown included).
+    """
     database = open_database(config)
+    workers = config.fetch.extract_workers
+    extractor = ExtractPool(workers) if workers > 0 else None
     try:
         yield CrawlContext(
             config=config,
@@ -39,9 +46,14 @@ def crawl_context(config: Config, *, worker: str | None = None) -> Iterator[Craw
             fetcher=Fetcher(config.fetch),
             worker=worker or worker_name(),
             article_hooks=article_hooks(config, database),
+            extractor=extractor,
         )
     finally:
-        database.close()
+        try:
+            if extractor is not None:
+                extractor.close()
+        finally:
+            database.close()
 
 
 @asynccontextmanager

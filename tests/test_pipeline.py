@@ -12,12 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Article, FetchAttempt, RawPage, Run
+from ingest.attempts import AttemptRecord
 from ingest.config import Config
 from ingest.demo.runner import demo_config
 from ingest.demo.site import DemoSite
-from ingest.pipeline import crawl_urls
+from ingest.fetching import FetchedPage
+from ingest.normalize import Hints, article_values, raw_page_values
+from ingest.pipeline import _StoreJob, crawl_urls
 from ingest.runner import live_context, run_crawls
 from ingest.services import open_database
+from scrapers import ExtractedArticle
 
 EXPECTED = json.loads(
     (Path(__file__).resolve().parents[1] / "ingest/demo/content/expected.json").read_text(encoding="utf-8")
@@ -106,3 +110,75 @@ def test_fetch_single_url_and_not_article_page(site: DemoSite, sqlite_url: str) 
     again = asyncio.run(go())
     assert again.get("stored", 0) == 0
     assert again.get("duplicate_url", 0) >= 1
+
+
+def _job(url: str, body: str, source_id: int, run_id: int) -> _StoreJob:
+    page = FetchedPage(url, url, 200, b"<html>x</html>", "text/html", 1.0)
+    article = ExtractedArticle(url, title="T", text=body)
+    values = article_values(article, Hints(url, url), source_id)
+    return _StoreJob(page, values, raw_page_values(url, page.content, "text/html"), source_id, run_id)
+
+
+def test_batched_writer_decides_like_one_article_at_a_time(sqlite_url: str) -> None:
+    """One batch: repeated URL -> duplicate_url, repeated body -> duplicate_content, hooks in order."""
+    from db import repository as repo
+    from db.session import transaction
+    from ingest.config import config_from_dict
+    from ingest.outcomes import Outcome
+    from ingest.pipeline import CrawlContext, StoreWriter
+    from ingest.runner import crawl_context
+
+    config = config_from_dict({"database": {"url": sqlite_url}}, origin="test")
+    hooked: list[int] = []
+    with crawl_context(config) as base:
+        ctx = CrawlContext(config, base.sessions, base.fetcher, article_hooks=[lambda s, i: hooked.append(i)])
+        with transaction(ctx.sessions) as session:
+            source_id = repo.get_or_create_source(session, "s").id
+            run_id = repo.start_run(session, source_id, "test", "w").id
+        body = " ".join(["word"] * 60)
+        jobs = [
+            _job("https://a.example/1", body + " one", source_id, run_id),
+            _job("https://a.example/1", body + " other", source_id, run_id),
+            _job("https://a.example/2", body + " one", source_id, run_id),
+            _job("https://a.example/3", body + " three", source_id, run_id),
+        ]
+        records = [r for r in StoreWriter(ctx)._write(jobs) if isinstance(r, AttemptRecord)]
+        outcomes = [r.outcome for r in records]
+        assert outcomes == [Outcome.STORED, Outcome.DUPLICATE_URL, Outcome.DUPLICATE_CONTENT, Outcome.STORED]
+        ids = [r.article_id for r in records]
+        assert hooked == [ids[0], ids[3]]
+        again = StoreWriter(ctx)._write(jobs[3:])
+        assert [getattr(r, "outcome", r) for r in again] == [Outcome.DUPLICATE_URL]
+        with ctx.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Article)) == 2
+            assert session.scalar(select(func.count()).select_from(RawPage)) == 2
+            stored = session.scalars(select(FetchAttempt.article_id).where(FetchAttempt.outcome == "stored"))
+            assert set(stored) == {ids[0], ids[3]}
+
+
+def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
+    """Extraction in a worker process gives the same rows as in-process; close() is idempotent."""
+    import urllib.request
+
+    from ingest.extract_pool import ExtractPool, prepare_page
+    from ingest.normalize import Hints
+    from ingest.outcomes import Outcome
+
+    path = next(iter(EXPECTED))
+    url = site.outlets[EXPECTED[path]["outlet"]] + path.lstrip("/")
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        html = resp.read()
+    hints = Hints(url, url)
+    pool = ExtractPool(1)
+    try:
+        remote = asyncio.run(pool.prepare(html, url, "text/html", hints, None))
+        junk = asyncio.run(pool.prepare(b"\x00\xff not html", url, "text/html", hints, None))
+    finally:
+        pool.close()
+        pool.close()
+    local = prepare_page(html, url, "text/html", hints, None)
+    assert remote.values is not None and local.values is not None
+    assert remote.values["content_hash"] == local.values["content_hash"]
+    assert remote.values["title"] == EXPECTED[path]["title"]
+    assert remote.raw is not None and remote.raw["size"] == len(html)
+    assert junk.values is None and junk.outcome in (Outcome.NOT_ARTICLE, Outcome.PARSE_ERROR)
