@@ -32,7 +32,7 @@ from datetime import UTC, datetime, tzinfo
 from scrapers.dates import find_date
 from scrapers.errors import DumpFormatError
 from scrapers.model import CleanedDump
-from scrapers.patterns import CHROME_HEADING, RELATIVE_TIME
+from scrapers.patterns import RELATIVE_TIME, is_chrome_heading
 
 _PREFIX = re.compile(r"\A\s*date\s+(\d{4})-(\d{2})-(\d{2})(?:\s+|\Z)")
 _BREADCRUMB = re.compile(r"^\s*[-–—•›»>]\s*(\S.*)$")
@@ -184,8 +184,8 @@ def _clean_tail(lines: list[str]) -> int:
             idx > 0
             and line
             and len(line) <= 80
-            and CHROME_HEADING.match(line)
-            and all(_headline_like(x) or CHROME_HEADING.match(x.strip()) for x in lines[idx + 1 :])
+            and is_chrome_heading(line)
+            and all(_headline_like(x) or is_chrome_heading(x.strip()) for x in lines[idx + 1 :])
         ):
             return idx
     # A trailing run of headline-like lines.

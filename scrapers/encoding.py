@@ -101,6 +101,22 @@ def sniff_meta_charset(data: bytes) -> str | None:
     return label
 
 
+def declared_charset(data: bytes, content_type: str | None = None) -> str | None:
+    """The charset the header (or, without one, a BOM or the meta tag) declares.
+
+    ``"utf-8"`` for a UTF-8 BOM and ``"bom"`` for a UTF-16/32 one; None when
+    nothing (or no label naming a codec) is declared.
+    """
+    header = charset_from_content_type(content_type)
+    if header is not None:
+        return header
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "bom"
+    return sniff_meta_charset(data)
+
+
 def declares_utf8(data: bytes, content_type: str | None = None) -> bool:
     """True when the header (or, without one, the meta tag or a BOM) says UTF-8.
 

@@ -13,12 +13,12 @@ import re
 from datetime import UTC, tzinfo
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser
 
 from scrapers import guards
 from scrapers.blocks import collect
 from scrapers.body import find_body, select_all
-from scrapers.encoding import declares_utf8, decode
+from scrapers.encoding import declared_charset, decode
 from scrapers.metadata import Found, Metadata, read_metadata
 from scrapers.model import ExtractedArticle, ExtractionFlag
 from scrapers.rules import Rule, rule_for_host
@@ -31,6 +31,10 @@ _PAYWALL_CSS = (
     '[class*="premium-content"], [class*="meteredContent"]'
 )
 
+
+# The tree is only read, never edited: Lexbor's mutation callbacks (which
+# mirror a selected <option> into <selectedcontent>, for one) are not needed.
+_PARSE_OPTIONS = LexborDocumentOptions.WO_EVENTS.value
 
 _HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)")
 
@@ -80,15 +84,33 @@ def _prepare(
         decoded_text = None
     if decoded_text is not None:
         return decoded_text, False
-    if trust and declares_utf8(data, content_type):
-        # Lexbor reads UTF-8 bytes directly; decoding first would cost a pass.
-        return data.removeprefix(codecs.BOM_UTF8), True
+    if trust:
+        declared = declared_charset(data, content_type)
+        if declared == "utf-8":
+            # Lexbor reads UTF-8 bytes directly; decoding first would cost a pass.
+            return data.removeprefix(codecs.BOM_UTF8), True
+        if declared is None:
+            # Nothing declared: valid UTF-8 is read as UTF-8 whatever else
+            # (see scrapers.encoding), and most such pages are.  ASCII is
+            # UTF-8; anything else is parsed as UTF-8 and checked afterwards.
+            return data, not data.isascii()
     result = decode(data, content_type)
     if result.had_errors:
         flags.append(ExtractionFlag.DECODE_ERRORS)
     if result.encoding == "utf-8" and not result.had_errors:
         return data[result.bom_length :], False
     return result.text, False
+
+
+def _replaced(meta: Metadata, text: str) -> bool:
+    """True when U+FFFD shows in the text or a metadata field: bytes parsed as
+    UTF-8 were not (all) UTF-8."""
+    if "\ufffd" in text:
+        return True
+    for value in (meta.title, meta.description, meta.site_name, *meta.authors):
+        if value and "\ufffd" in value:
+            return True
+    return False
 
 
 def extract(
@@ -114,16 +136,16 @@ def _extract(
     prepared, unverified = _prepare(html, content_type, flags)
     if prepared is None:
         return ExtractedArticle(url=url, flags=tuple(flags))
-    tree = LexborHTMLParser(prepared)
+    tree = LexborHTMLParser(prepared, options=_PARSE_OPTIONS)
     rule = rule_for_host(_host(url))
     tz: tzinfo = rule.timezone if rule is not None and rule.timezone else UTC
     meta, text = _read(tree, url, tz, rule, flags)
-    if unverified and ("\ufffd" in text or "\ufffd" in (meta.title or "")):
+    if unverified and _replaced(meta, text):
         # Declared UTF-8 but it is not (or not all): decode by the evidence.
         flags.clear()
         prepared, _ = _prepare(html, content_type, flags, trust=False)
         if prepared is not None:
-            tree = LexborHTMLParser(prepared)
+            tree = LexborHTMLParser(prepared, options=_PARSE_OPTIONS)
             meta, text = _read(tree, url, tz, rule, flags)
     if not text:
         flags.append(ExtractionFlag.NO_ARTICLE)

@@ -218,10 +218,13 @@ def _read_jsonld(tree: Any, meta: Metadata, tz: tzinfo, found: Found | None = No
         data = _load_json(text)
         for obj in _json_objects(data):
             types = _types(obj)
-            if article is None and types & ARTICLE_TYPES:
+            if types & ARTICLE_TYPES:
                 article = obj
-            elif page is None and types & _PAGE_TYPES:
+                break  # the first article wins; a page object is then unused
+            if page is None and types & _PAGE_TYPES:
                 page = obj
+        if article is not None:
+            break
     target = article or page
     if target is None:
         return
@@ -322,48 +325,63 @@ def _read_meta(
     tree: Any, meta: Metadata, base_url: str | None, tz: tzinfo, found: Found | None = None
 ) -> None:
     tags = _meta_tags(tree, found)
+    have = meta.provenance  # fields already set by a more trusted source
     head = tree.head if tree.head is not None else tree
-    canonical = head.css_first('link[rel="canonical"]')
-    href = canonical.attributes.get("href") if canonical is not None else None
-    if href:
-        meta.set("canonical_url", _absolute(href, base_url), "link:canonical")
-    if "og:url" in tags:
-        meta.set("canonical_url", _absolute(tags["og:url"], base_url), "og:url")
+    if "canonical_url" not in have:
+        canonical = head.css_first('link[rel="canonical"]')
+        href = canonical.attributes.get("href") if canonical is not None else None
+        if href:
+            meta.set("canonical_url", _absolute(href, base_url), "link:canonical")
+        if "og:url" in tags:
+            meta.set("canonical_url", _absolute(tags["og:url"], base_url), "og:url")
 
-    meta.set("title", _clean(tags.get("og:title")), "og:title")
-    meta.set("title", _clean(tags.get("twitter:title")), "meta:twitter:title")
-    meta.set("title", _clean(tags.get("title")), "meta:title")
+    if "title" not in have:
+        meta.set("title", _clean(tags.get("og:title")), "og:title")
+        meta.set("title", _clean(tags.get("twitter:title")), "meta:twitter:title")
+        meta.set("title", _clean(tags.get("title")), "meta:title")
 
-    for key in _AUTHOR_META:
-        value = tags.get(key)
-        if value and not value.startswith(("http", "@")) and "/" not in value:
-            meta.set("authors", tuple(_dedupe(_split_authors(value))), f"meta:{key}")
-    for key in _PUBLISHED_META:
-        if key in tags:
-            meta.set("published_at", parse_date(tags[key], tz), f"meta:{key}")
-    for key in _MODIFIED_META:
-        if key in tags:
-            meta.set("modified_at", parse_date(tags[key], tz), f"meta:{key}")
+    if "authors" not in have:
+        for key in _AUTHOR_META:
+            value = tags.get(key)
+            if value and not value.startswith(("http", "@")) and "/" not in value:
+                meta.set("authors", tuple(_dedupe(_split_authors(value))), f"meta:{key}")
+                if "authors" in have:
+                    break
+    if "published_at" not in have:
+        for key in _PUBLISHED_META:
+            if key in tags:
+                meta.set("published_at", parse_date(tags[key], tz), f"meta:{key}")
+                if "published_at" in have:
+                    break
+    if "modified_at" not in have:
+        for key in _MODIFIED_META:
+            if key in tags:
+                meta.set("modified_at", parse_date(tags[key], tz), f"meta:{key}")
+                if "modified_at" in have:
+                    break
 
-    html = tree.root
-    if html is not None and html.tag == "html":
-        meta.set("language", _lang(html.attributes.get("lang")), "html:lang")
-    meta.set("language", _lang(tags.get("content-language")), "meta:content-language")
-    meta.set("language", _lang(tags.get("og:locale")), "og:locale")
+    if "language" not in have:
+        html = tree.root
+        if html is not None and html.tag == "html":
+            meta.set("language", _lang(html.attributes.get("lang")), "html:lang")
+        meta.set("language", _lang(tags.get("content-language")), "meta:content-language")
+        meta.set("language", _lang(tags.get("og:locale")), "og:locale")
 
     meta.set("site_name", _clean(tags.get("og:site_name")), "og:site_name")
     meta.set("site_name", meta.publisher, "json-ld:publisher")
     meta.set("site_name", _clean(tags.get("application-name")), "meta:application-name")
-    for key in ("og:image", "og:image:url", "og:image:secure_url", "twitter:image"):
-        if key in tags:
-            meta.set("lead_image", _absolute(tags[key], base_url), f"meta:{key}")
-    image_src = (
-        head.css_first('link[rel="image_src"]') if "lead_image" not in meta.provenance else None
-    )
-    if image_src is not None and image_src.attributes.get("href"):
-        meta.set("lead_image", _absolute(image_src.attributes["href"] or "", base_url), "link")
-    for key in ("og:description", "description", "twitter:description"):
-        meta.set("description", _clean(tags.get(key)), f"meta:{key}")
+    if "lead_image" not in have:
+        for key in ("og:image", "og:image:url", "og:image:secure_url", "twitter:image"):
+            if key in tags:
+                meta.set("lead_image", _absolute(tags[key], base_url), f"meta:{key}")
+        if "lead_image" not in have:
+            image_src = head.css_first('link[rel="image_src"]')
+            if image_src is not None and image_src.attributes.get("href"):
+                href = image_src.attributes["href"] or ""
+                meta.set("lead_image", _absolute(href, base_url), "link")
+    if "description" not in have:
+        for key in ("og:description", "description", "twitter:description"):
+            meta.set("description", _clean(tags.get(key)), f"meta:{key}")
 
 
 def _read_visible(tree: Any, meta: Metadata, tz: tzinfo, found: Found | None = None) -> None:

@@ -7,6 +7,7 @@ Everything here is general (seen on many sites), never a single page's quirk.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import pairwise
 
 # Subtrees never holding article text.
@@ -272,6 +273,99 @@ CHROME_LINE = re.compile(
     re.IGNORECASE,
 )
 
+
+def _alternatives(inner: str) -> list[str]:
+    """Top-level alternatives of a regex source (``a|b(?:c|d)`` -> ``a``, ``b(?:c|d)``)."""
+    out: list[str] = []
+    depth = 0
+    start = i = 0
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = inner.index("]", i + 2) + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(inner[start:i])
+            start = i + 1
+        i += 1
+    out.append(inner[start:])
+    return out
+
+
+_LEAD = re.compile(r"\W*")
+_OPEN, _CLOSE = r"^\W*(?:", r")\W*$"
+
+
+def _phrase_matcher(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    r"""A fast equivalent of ``bool(pattern.match(text))`` for a pattern of the form
+    ``^\W*(?:phrase|phrase...)\W*$`` (case-insensitive).
+
+    The regex engine tries the phrases one after another; here only those
+    that can start with the text's first (ASCII) letter or digit are tried.
+    Phrases that do not begin with a plain letter or ``\d`` are tried always,
+    and text opening with another character is matched by ``pattern`` itself.
+    """
+    source = pattern.pattern
+    assert source.startswith(_OPEN) and source.endswith(_CLOSE), source[:20]
+    phrases = _alternatives(source[len(_OPEN) : -len(_CLOSE)])
+    keyed: dict[str, list[str]] = {}
+    always: list[str] = []
+    for phrase in phrases:
+        first, rest = phrase[:1], phrase[1:2]
+        if first.isascii() and first.isalpha() and rest not in ("?", "*", "{"):
+            keyed.setdefault(first.lower(), []).append(phrase)
+        elif phrase.startswith("\\d") and phrase[2:3] not in ("?", "*", "{"):
+            keyed.setdefault("0", []).append(phrase)
+        elif first.isalpha() and rest not in ("?", "*", "{"):
+            pass  # opens with a non-ASCII letter: left to ``pattern`` (see below)
+        else:  # opens with a group, a class ...: tried always
+            always.append(phrase)
+    flags = pattern.flags
+    by_key = {
+        key: re.compile(f"(?:{'|'.join(group + always)}){_CLOSE[1:]}", flags).match
+        for key, group in keyed.items()
+    }
+    other = re.compile(f"(?:{'|'.join(always)}){_CLOSE[1:]}", flags).match if always else None
+    full = pattern.match
+    lead = _LEAD.match
+
+    def matches(text: str) -> bool:
+        start = 0
+        c = text[:1]
+        if not c.isalnum():
+            if not c:
+                return False
+            skipped = lead(text)
+            start = skipped.end() if skipped is not None else 0
+            c = text[start : start + 1]
+            if not c:
+                return False
+        if not c.isascii():
+            return full(text) is not None
+        if c.isalpha():
+            match = by_key.get(c.lower(), other)
+        elif c.isdigit():
+            match = by_key.get("0", other)
+        else:
+            match = other
+        return match is not None and match(text, start) is not None
+
+    return matches
+
+
+is_chrome_heading = _phrase_matcher(CHROME_HEADING)
+"""``bool(CHROME_HEADING.match(text))``, faster."""
+is_chrome_line = _phrase_matcher(CHROME_LINE)
+"""``bool(CHROME_LINE.match(text))``, faster."""
+
+
 # Post meta lines: "05/10/2018 - Posted by: X - Category: Y - Tags: z".
 META_LINE_START = re.compile(
     r"^\W*(?:[\d/.-]{6,10}\s*[-|–]?\s*)?"
@@ -333,11 +427,16 @@ _MONTH_STEMS = _wordset(
 _MONTH_WORDS = frozenset(w for w in DATE_WORDS if len(w) >= 3 and w[:3] in _MONTH_STEMS)
 
 
+DIGIT = re.compile(r"\d")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_YEAR_OR_TIME = re.compile(r"\d{4}|\d[:.]\d\d")
+
+
 def looks_like_date_line(text: str) -> bool:
     """A short line that only states a date/time ("segunda-feira, 22 de janeiro de 2018")."""
-    if len(text) > 80 or not re.search(r"\d", text):
+    if len(text) > 80 or not DIGIT.search(text):
         return False
-    words = re.findall(r"[^\W\d_]+", text.lower())
+    words = _LETTERS.findall(text.lower())
     if any(w not in DATE_WORDS for w in words):
         return False
-    return bool(re.search(r"\d{4}|\d[:.]\d\d", text)) or any(w in _MONTH_WORDS for w in words)
+    return bool(_YEAR_OR_TIME.search(text)) or any(w in _MONTH_WORDS for w in words)
