@@ -80,7 +80,13 @@ class FullText:
         return -rank if self.is_sqlite else rank
 
     def page_statement(
-        self, filtered: Select[Any], after: SearchCursor | None, limit: int, window: int
+        self,
+        filtered: Select[Any],
+        after: SearchCursor | None,
+        limit: int,
+        window: int,
+        *,
+        selective: bool = False,
     ) -> Select[Any]:
         """(id, rank) rows of one page, best first, among the newest ``window`` matches.
 
@@ -89,13 +95,21 @@ class FullText:
         candidates are the ``window`` newest matches (all of them for a rarer
         query): by id on SQLite (FTS5 walks its index in rowid order), by
         publication date on PostgreSQL (an index walk, filters included).
+
+        ``selective`` says the filters keep few articles (a source, a date range, an
+        author).  SQLite then collects the filtered ids once through their index and
+        checks each match against that set (``+rowid IN (…)``: the ``+`` keeps FTS5 from
+        seeking every id in its index) instead of looking up the article row of every
+        match; for broad filters (language, duplicates) the row lookup is cheaper.
         """
         has_filters = filtered.whereclause is not None
         if self.is_sqlite:
             inner = select(_fts.c.rowid.label("id"), _fts.c.rank.label("rank")).where(
                 _fts.c[FTS_TABLE].op("MATCH")(to_fts5(self.query))
             )
-            if has_filters:
+            if has_filters and selective:
+                inner = inner.where(literal_column(f"+{FTS_TABLE}.rowid").in_(filtered))
+            elif has_filters:
                 inner = inner.join(Article, Article.id == _fts.c.rowid).where(filtered.whereclause)  # type: ignore[arg-type]
             candidates = inner.order_by(_fts.c.rowid.desc()).limit(window).subquery("candidates")
             rank: ColumnElement[Any] = candidates.c.rank

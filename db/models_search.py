@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Index
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 
-from db.models import Article
+from db.models import Article, Base
 
 #: SQLite: the FTS5 table (external content = ``articles``) and its shadow-table prefix.
 FTS_TABLE = "articles_fts"
@@ -27,6 +27,28 @@ PG_TEXT_CONFIG = "english"
 # Filtered listings walk an index in display order and stop after one page.
 ix_articles_language_published = Index(
     "ix_articles_language_published", Article.language, Article.published_at, Article.id
+)
+
+
+# The author filter: every distinct author name (lowercased, first 200 characters) once, and
+# which articles name which author.  A substring match then scans the short list of names
+# (not every article's JSON) and reaches the articles through an index.  Migration
+# ``0004_search`` fills both and keeps them in sync with ``articles.authors`` by triggers on
+# insert/update (delete cascades), so no writer has to know about them.
+AUTHOR_NAME_LENGTH = 200
+author_names = Table(
+    "author_names",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(AUTHOR_NAME_LENGTH), nullable=False),
+    UniqueConstraint("name", name="uq_author_names_name"),
+)
+article_authors = Table(
+    "article_authors",
+    Base.metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("author_id", Integer, ForeignKey("author_names.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_article_authors_author_id", "author_id", "article_id"),
 )
 
 

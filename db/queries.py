@@ -20,26 +20,25 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
-    String,
-    case,
-    exists,
+    bindparam,
     func,
-    literal,
     literal_column,
     select,
     text,
     tuple_,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.sql import table
-from sqlalchemy.sql.elements import KeyedColumnElement
 
 from db import cursors
 from db.errors import DatabaseError, NotFound
 from db.fulltext import FullText
 from db.models import Article, FetchAttempt, Run, Source
+from db.models_search import AUTHOR_NAME_LENGTH, article_authors, author_names
 from db.search_syntax import parse as parse_search
 from db.types import utcnow
 
@@ -47,8 +46,10 @@ MAX_PAGE = 200
 #: PostgreSQL cancels a search after this long (a phrase of frequent words that are
 #: rarely adjacent cannot be answered from the GIN index and scans the table).
 SEARCH_TIMEOUT_MS = 5000
-#: Search ranks the newest this-many matches (all of them for rarer queries).
-SEARCH_WINDOW = 1000
+#: Search ranks the newest this-many matches (all of them for rarer queries).  Ranking
+#: costs per candidate (bm25 / ts_rank read each one's positions), so this bounds a
+#: frequent word's search: 400 keeps a page under ~20 ms on a million articles.
+SEARCH_WINDOW = 400
 
 #: Columns a listing shows; the body and provenance stay unread until asked for.
 LIST_COLUMNS = (
@@ -102,23 +103,20 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _author_clause(dialect: str, author: str) -> ColumnElement[bool]:
-    """Any element of the JSON ``authors`` list contains ``author`` (case-insensitive)."""
-    if dialect == "sqlite":
-        names = func.json_each(Article.authors).table_valued("value")
-        doc: Any = Article.authors
-    else:
-        doc = case(
-            (func.json_typeof(Article.authors) == "array", Article.authors),
-            else_=literal("[]").cast(Article.authors.type),
-        )
-        names = func.json_array_elements_text(doc).table_valued("value")
-    value: KeyedColumnElement[Any] = names.c.value
-    return exists(
-        select(literal(1)).select_from(names).where(
-            value.cast(String).ilike(_like_pattern(author.lower()), escape="\\")
-        )
-    )
+def _author_pattern(author: str) -> str:
+    return _like_pattern(author.lower()[:AUTHOR_NAME_LENGTH])
+
+
+def _author_clause(pattern: Any) -> ColumnElement[bool]:
+    """Any of the article's authors contains the ``LIKE`` ``pattern`` (case-insensitive).
+
+    Reads the author index of migration ``0004_search``: the matching names come from a
+    scan of the (short) distinct-name list, their articles through
+    ``ix_article_authors_author_id``; the article's JSON is never parsed.
+    """
+    matching = select(author_names.c.id).where(author_names.c.name.ilike(pattern, escape="\\"))
+    linked = select(article_authors.c.article_id).where(article_authors.c.author_id.in_(matching))
+    return Article.id.in_(linked)
 
 
 def _duplicates_clause() -> ColumnElement[bool]:
@@ -127,23 +125,40 @@ def _duplicates_clause() -> ColumnElement[bool]:
     return story_queries.has_duplicates_clause()
 
 
-def apply_filter(stmt: Select[Any], flt: ArticleFilter, dialect: str) -> Select[Any]:
-    """Add the ``WHERE`` clauses of ``flt`` to a statement over ``articles``."""
+def _filter_clauses(flt: ArticleFilter, value: Callable[[str, Any], Any]) -> list[ColumnElement[bool]]:
+    """The ``WHERE`` clauses of ``flt``; ``value(name, v)`` gives the SQL for each value
+    (the value itself, or a named bind parameter for a reusable statement)."""
+    clauses: list[ColumnElement[bool]] = []
     if flt.source is not None:
-        source_id = select(Source.id).where(Source.name == flt.source).scalar_subquery()
-        stmt = stmt.where(Article.source_id == source_id)
+        source_id = select(Source.id).where(Source.name == value("source", flt.source)).scalar_subquery()
+        clauses.append(Article.source_id == source_id)
     if flt.language is not None:
-        stmt = stmt.where(Article.language == flt.language)
+        clauses.append(Article.language == value("language", flt.language))
     if flt.since is not None:
-        stmt = stmt.where(Article.published_at >= flt.since)
+        clauses.append(Article.published_at >= value("since", flt.since))
     if flt.until is not None:
-        stmt = stmt.where(Article.published_at < flt.until)
+        clauses.append(Article.published_at < value("until", flt.until))
     if flt.author:
-        stmt = stmt.where(_author_clause(dialect, flt.author))
+        clauses.append(_author_clause(value("author", _author_pattern(flt.author))))
     if flt.has_duplicates is not None:
         clause = _duplicates_clause()
-        stmt = stmt.where(clause if flt.has_duplicates else ~clause)
-    return stmt
+        clauses.append(clause if flt.has_duplicates else ~clause)
+    return clauses
+
+
+def _filter_values(flt: ArticleFilter) -> dict[str, Any]:
+    """The bind values of :func:`_filter_clauses` with named parameters."""
+    values = {"source": flt.source, "language": flt.language, "since": flt.since, "until": flt.until}
+    if flt.author:
+        values["author"] = _author_pattern(flt.author)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def apply_filter(stmt: Select[Any], flt: ArticleFilter, dialect: str) -> Select[Any]:
+    """Add the ``WHERE`` clauses of ``flt`` to a statement over ``articles``."""
+    del dialect  # the same SQL on both backends
+    clauses = _filter_clauses(flt, lambda _name, v: v)
+    return stmt.where(*clauses) if clauses else stmt
 
 
 def _dialect(session: Session) -> str:
@@ -157,6 +172,48 @@ def _page_size(limit: int) -> int:
 # --- listing -----------------------------------------------------------------
 
 
+#: ``build(phase, position, n)``: the statement of one phase of a listing page and its
+#: bind values; ``phase`` is ``"dated"`` or ``"undated"``.
+_Build = Callable[[str, "cursors.ListCursor | None", int], tuple[Select[Any], dict[str, Any]]]
+
+
+def _list_page(
+    flt: ArticleFilter,
+    limit: int,
+    after: str | None,
+    build: _Build,
+    fetch: Callable[[Select[Any], dict[str, Any]], Sequence[Any]],
+) -> Page:
+    """The keyset walk shared by the ORM and Core listings; rows need ``published_at`` and ``id``."""
+    limit = _page_size(limit)
+    position = cursors.decode_list(after) if after else None
+    rows: list[Any] = []
+    if position is None or position.published_at is not None:
+        rows.extend(fetch(*build("dated", position, limit + 1)))
+    date_bounded = flt.since is not None or flt.until is not None
+    if len(rows) <= limit and not date_bounded:
+        undated_after = position if position is not None and position.published_at is None else None
+        rows.extend(fetch(*build("undated", undated_after, limit + 1 - len(rows))))
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    last = rows[-1]
+    return Page(rows, cursors.encode_list(cursors.ListCursor(last.published_at, last.id)))
+
+
+def _phase(base: Select[Any], phase: str, after: tuple[Any, Any] | None, n: Any) -> Select[Any]:
+    """One phase of a listing over ``base``; ``after`` is the cursor's (published_at, id)."""
+    if phase == "dated":
+        stmt = base.where(Article.published_at.is_not(None))
+        if after is not None:
+            stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(*after))
+        return stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(n)
+    stmt = base.where(Article.published_at.is_(None))
+    if after is not None:
+        stmt = stmt.where(Article.id < after[1])
+    return stmt.order_by(Article.id.desc()).limit(n)
+
+
 def list_articles(
     session: Session, flt: ArticleFilter, *, limit: int = 20, after: str | None = None
 ) -> Page:
@@ -165,31 +222,59 @@ def list_articles(
     Articles are loaded without body and provenance (``full_article`` has them).
     Raises :class:`~db.cursors.InvalidCursor` for a bad ``after``.
     """
-    limit = _page_size(limit)
-    position = cursors.decode_list(after) if after else None
-    dialect = _dialect(session)
-    base = apply_filter(select(Article).options(load_only(*LIST_COLUMNS), joinedload(Article.source)), flt, dialect)
-    rows: list[Article] = []
-    if position is None or position.published_at is not None:
-        dated = base.where(Article.published_at.is_not(None))
+    base = apply_filter(
+        select(Article).options(load_only(*LIST_COLUMNS), joinedload(Article.source)), flt, _dialect(session)
+    )
+
+    def build(phase: str, position: cursors.ListCursor | None, n: int) -> tuple[Select[Any], dict[str, Any]]:
+        at = None if position is None else (position.published_at, position.id)
+        return _phase(base, phase, at, n), {}
+
+    return _list_page(flt, limit, after, build, lambda stmt, _p: list(session.scalars(stmt)))
+
+
+#: Prepared Core listing statements by shape (which filters, which phase, cursor or not);
+#: the values are bind parameters, so building and cache-keying a statement is paid once.
+_ROW_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _row_statement(flt: ArticleFilter, phase: str, with_cursor: bool) -> Select[Any]:
+    key = (
+        phase, with_cursor, flt.source is not None, flt.language is not None, bool(flt.author),
+        flt.since is not None, flt.until is not None, flt.has_duplicates,
+    )
+    stmt = _ROW_STATEMENTS.get(key)
+    if stmt is None:
+        columns: list[Any] = [*LIST_COLUMNS, Source.name.label("source")]
+        base: Select[Any] = select(*columns).outerjoin(Source, Source.id == Article.source_id)
+        clauses = _filter_clauses(flt, lambda name, _v: bindparam(name))
+        if clauses:
+            base = base.where(*clauses)
+        after = (
+            (bindparam("after_at", type_=Article.published_at.type), bindparam("after_id", type_=Integer))
+            if with_cursor else None
+        )
+        stmt = _phase(base, phase, after, bindparam("page_rows", type_=Integer))
+        _ROW_STATEMENTS[key] = stmt
+    return stmt
+
+
+def list_article_rows(
+    connection: Connection, flt: ArticleFilter, *, limit: int = 20, after: str | None = None
+) -> Page:
+    """:func:`list_articles` as plain Core rows (no ORM objects): the API's hot path.
+
+    Each row has the :data:`LIST_COLUMNS` by name plus ``source`` (the source's name).
+    """
+    values = _filter_values(flt)
+
+    def build(phase: str, position: cursors.ListCursor | None, n: int) -> tuple[Select[Any], dict[str, Any]]:
+        params = {**values, "page_rows": n}
         if position is not None:
-            dated = dated.where(
-                tuple_(Article.published_at, Article.id) < tuple_(position.published_at, position.id)
-            )
-        dated = dated.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)
-        rows.extend(session.scalars(dated))
-    date_bounded = flt.since is not None or flt.until is not None
-    if len(rows) <= limit and not date_bounded:
-        undated = base.where(Article.published_at.is_(None))
-        if position is not None and position.published_at is None:
-            undated = undated.where(Article.id < position.id)
-        undated = undated.order_by(Article.id.desc()).limit(limit + 1 - len(rows))
-        rows.extend(session.scalars(undated))
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    last = rows[-1]
-    return Page(rows, cursors.encode_list(cursors.ListCursor(last.published_at, last.id)))
+            params.update(after_at=position.published_at, after_id=position.id)
+        return _row_statement(flt, phase, position is not None), params
+
+    return _list_page(flt, limit, after, build, lambda stmt, params: connection.execute(stmt, params).all())
 
 
 # --- search ------------------------------------------------------------------
@@ -209,9 +294,9 @@ def search_articles(
     dialect = _dialect(session)
     fulltext = FullText(dialect, query)
     filtered = apply_filter(select(Article.id), flt, dialect)
-    ranked = _with_timeout(session, lambda: list(
-        session.execute(fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW))
-    ))
+    selective = flt.source is not None or flt.since is not None or flt.until is not None or bool(flt.author)
+    page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, selective=selective)
+    ranked = _with_timeout(session, lambda: list(session.execute(page)))
     more = len(ranked) > limit
     ranked = ranked[:limit]
     ids = [int(r[0]) for r in ranked]
@@ -236,10 +321,17 @@ def search_articles(
     return Page(hits, nxt)
 
 
+#: ``Connection.info`` key: the connection was opened with ``statement_timeout`` already
+#: at :data:`SEARCH_TIMEOUT_MS` (the API's read engine), so a search need not set it.
+STATEMENT_TIMEOUT_INFO = "ingest_statement_timeout_ms"
+
+
 def _with_timeout(session: Session, run: Callable[[], list[Any]]) -> list[Any]:
     if _dialect(session) != "postgresql":
         return run()
-    session.execute(text(f"SET statement_timeout = {SEARCH_TIMEOUT_MS}"))
+    preset = session.connection().info.get(STATEMENT_TIMEOUT_INFO) == SEARCH_TIMEOUT_MS
+    if not preset:
+        session.execute(text(f"SET statement_timeout = {SEARCH_TIMEOUT_MS}"))
     try:
         return run()
     except OperationalError as exc:
@@ -250,8 +342,9 @@ def _with_timeout(session: Session, run: Callable[[], list[Any]]) -> list[Any]:
             ) from None
         raise
     finally:
-        with contextlib.suppress(DBAPIError):
-            session.execute(text("SET statement_timeout = 0"))
+        if not preset:
+            with contextlib.suppress(DBAPIError):
+                session.execute(text("SET statement_timeout = 0"))
 
 
 # --- one article ---------------------------------------------------------------
@@ -387,6 +480,7 @@ __all__ = [
     "get_article",
     "get_source",
     "iter_articles",
+    "list_article_rows",
     "list_articles",
     "search_articles",
     "source_health",

@@ -12,6 +12,12 @@ PostgreSQL: ``articles.search_vector`` is a STORED generated ``tsvector``
 keeps it in sync on every insert and update (no trigger can be bypassed or
 forgotten), with a GIN index.
 
+The author filter: ``author_names`` (each distinct lowercased name once) and
+``article_authors`` (article -> name), filled from ``articles.authors`` here and kept
+in sync by AFTER INSERT / UPDATE OF authors triggers on both backends (deleting an
+article cascades).  Names are the elements of a JSON array, lowercased, cut to
+200 characters; anything else in ``authors`` names nobody.
+
 Note for later migrations: a SQLite batch ("move and copy") rebuild of
 ``articles`` drops its triggers; call ``create_sqlite_fts_triggers`` again.
 These objects are outside the models; ``db.models_search.include_name``
@@ -20,6 +26,7 @@ hides them from autogenerate.
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_search"
@@ -54,6 +61,113 @@ PG_VECTOR = (
 )
 
 
+# --- author index ------------------------------------------------------------------------
+
+_SQLITE_NAMES = (
+    "SELECT DISTINCT substr(lower(value), 1, 200) FROM json_each("
+    "CASE WHEN json_valid({doc}) AND json_type({doc}) = 'array' THEN {doc} ELSE '[]' END"
+    ") WHERE type = 'text' AND value <> ''"
+)
+_SQLITE_LINK = (
+    "INSERT OR IGNORE INTO author_names(name) {names};\n"
+    "INSERT OR IGNORE INTO article_authors(article_id, author_id) "
+    "SELECT {id}, author_names.id FROM author_names WHERE author_names.name IN ({names});"
+)
+SQLITE_AUTHOR_TRIGGERS = (
+    "CREATE TRIGGER articles_authors_ai AFTER INSERT ON articles BEGIN\n"
+    + _SQLITE_LINK.format(id="new.id", names=_SQLITE_NAMES.format(doc="new.authors"))
+    + "\nEND",
+    "CREATE TRIGGER articles_authors_au AFTER UPDATE OF authors ON articles BEGIN\n"
+    "DELETE FROM article_authors WHERE article_id = old.id;\n"
+    + _SQLITE_LINK.format(id="new.id", names=_SQLITE_NAMES.format(doc="new.authors"))
+    + "\nEND",
+    # foreign keys (hence the cascade) are a per-connection pragma on SQLite: do not rely on it
+    "CREATE TRIGGER articles_authors_ad AFTER DELETE ON articles BEGIN\n"
+    "DELETE FROM article_authors WHERE article_id = old.id;\nEND",
+)
+SQLITE_AUTHOR_BACKFILL = (
+    "INSERT OR IGNORE INTO author_names(name) SELECT DISTINCT substr(lower(j.value), 1, 200) "
+    "FROM articles, json_each(CASE WHEN json_valid(articles.authors) AND json_type(articles.authors) = 'array' "
+    "THEN articles.authors ELSE '[]' END) AS j WHERE j.type = 'text' AND j.value <> ''",
+    "INSERT OR IGNORE INTO article_authors(article_id, author_id) SELECT articles.id, author_names.id "
+    "FROM articles, json_each(CASE WHEN json_valid(articles.authors) AND json_type(articles.authors) = 'array' "
+    "THEN articles.authors ELSE '[]' END) AS j "
+    "JOIN author_names ON author_names.name = substr(lower(j.value), 1, 200) "
+    "WHERE j.type = 'text' AND j.value <> ''",
+)
+PG_AUTHOR_FUNCTION = """
+CREATE OR REPLACE FUNCTION articles_authors_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM article_authors WHERE article_id = OLD.id;
+    END IF;
+    IF json_typeof(NEW.authors) = 'array' THEN
+        INSERT INTO author_names(name)
+        SELECT DISTINCT left(lower(v), 200) FROM json_array_elements_text(NEW.authors) AS v
+        WHERE v IS NOT NULL AND v <> ''
+        ON CONFLICT (name) DO NOTHING;
+        INSERT INTO article_authors(article_id, author_id)
+        SELECT NEW.id, n.id FROM author_names AS n
+        WHERE n.name IN (SELECT left(lower(v), 200) FROM json_array_elements_text(NEW.authors) AS v)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+PG_AUTHOR_TRIGGERS = (
+    PG_AUTHOR_FUNCTION,
+    "CREATE TRIGGER articles_authors_ai AFTER INSERT ON articles "
+    "FOR EACH ROW EXECUTE FUNCTION articles_authors_sync()",
+    "CREATE TRIGGER articles_authors_au AFTER UPDATE OF authors ON articles "
+    "FOR EACH ROW EXECUTE FUNCTION articles_authors_sync()",
+)
+_PG_ELEMENTS = (
+    "FROM articles CROSS JOIN LATERAL json_array_elements_text("
+    "CASE WHEN json_typeof(articles.authors) = 'array' THEN articles.authors ELSE '[]'::json END) AS v "
+    "WHERE v IS NOT NULL AND v <> ''"
+)
+PG_AUTHOR_BACKFILL = (
+    f"INSERT INTO author_names(name) SELECT DISTINCT left(lower(v), 200) {_PG_ELEMENTS} "
+    "ON CONFLICT (name) DO NOTHING",
+    "INSERT INTO article_authors(article_id, author_id) SELECT DISTINCT articles.id, n.id "
+    f"{_PG_ELEMENTS.replace(' WHERE ', ' JOIN author_names AS n ON n.name = left(lower(v), 200) WHERE ')} "
+    "ON CONFLICT DO NOTHING",
+)
+
+
+def create_author_tables() -> None:
+    op.create_table(
+        "author_names",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_author_names")),
+        sa.UniqueConstraint("name", name="uq_author_names_name"),
+    )
+    op.create_table(
+        "article_authors",
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], name=op.f("fk_article_authors_article_id_articles"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["author_names.id"], name=op.f("fk_article_authors_author_id_author_names"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("article_id", "author_id", name=op.f("pk_article_authors")),
+    )
+    op.create_index("ix_article_authors_author_id", "article_authors", ["author_id", "article_id"])
+
+
+def author_index_sql(dialect: str) -> tuple[str, ...]:
+    """Triggers then backfill (also run by hand to upgrade a database already at this revision)."""
+    if dialect == "sqlite":
+        return SQLITE_AUTHOR_TRIGGERS + SQLITE_AUTHOR_BACKFILL
+    return PG_AUTHOR_TRIGGERS + PG_AUTHOR_BACKFILL
+
+
 def create_sqlite_fts_triggers() -> None:
     for ddl in SQLITE_TRIGGERS:
         op.execute(ddl)
@@ -80,9 +194,22 @@ def upgrade() -> None:
         # every candidate row, and the body is what should move out of line.
         op.execute("ALTER TABLE articles ALTER COLUMN search_vector SET STORAGE MAIN")
         op.execute("CREATE INDEX ix_articles_search_vector ON articles USING gin (search_vector)")
+    create_author_tables()
+    for statement in author_index_sql(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("articles_authors_ai", "articles_authors_au", "articles_authors_ad"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    else:
+        for name in ("articles_authors_ai", "articles_authors_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON articles")
+        op.execute("DROP FUNCTION IF EXISTS articles_authors_sync()")
+    op.drop_index("ix_article_authors_author_id", table_name="article_authors")
+    op.drop_table("article_authors")
+    op.drop_table("author_names")
     if op.get_bind().dialect.name == "sqlite":
         for name in ("articles_fts_ai", "articles_fts_ad", "articles_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")

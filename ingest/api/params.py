@@ -68,7 +68,7 @@ After = Annotated[
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 
 
-def article_filter(
+async def article_filter(
     source: SourceName = None,
     language: Language = None,
     author: Author = None,
@@ -76,5 +76,9 @@ def article_filter(
     until: Until = None,
     has_duplicates: HasDuplicates = None,
 ) -> ArticleFilter:
-    """The filters shared by ``GET /articles``, the web page and (by name) the CLI and exports."""
+    """The filters shared by ``GET /articles``, the web page and (by name) the CLI and exports.
+
+    ``async`` only so FastAPI runs it on the event loop (it does no I/O) rather than
+    paying a thread-pool hop per request.
+    """
     return ArticleFilter(source, language, author, since, until, has_duplicates)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import html
+import json
+import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.responses import Response
 
 from db.fulltext import MARK_END, MARK_START
 from db.models import Article, Run
@@ -53,6 +59,68 @@ def article_item(article: Article, names: Mapping[int, str] | None = None) -> Ar
 def search_item(hit: SearchHit, names: Mapping[int, str] | None = None) -> ArticleItem:
     item = article_item(hit.article, names)
     return item.model_copy(update={"score": round(hit.score, 6), "snippet": snippet_html(hit.snippet)})
+
+
+# --- the hot path: plain dicts, serialized once (no pydantic validation per row) ---------
+# The dicts must serialize exactly as :class:`ArticleItem` does (tests compare the two).
+
+
+def _iso(value: datetime | None) -> str | None:
+    """A datetime as pydantic writes it: ISO 8601, UTC as ``Z``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.isoformat()
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _authors(authors: Any) -> list[str]:
+    return [str(a) for a in authors or []]
+
+
+def row_dict(row: Any, score: float | None = None, snippet: str | None = None) -> dict[str, Any]:
+    """A listing row (:func:`db.queries.list_article_rows`) as the JSON of an :class:`ArticleItem`."""
+    return {
+        "id": row.id,
+        "url": row.url,
+        "source": row.source,
+        "title": row.title,
+        "authors": _authors(row.authors),
+        "published_at": _iso(row.published_at),
+        "fetched_at": _iso(row.fetched_at),
+        "language": row.language,
+        "word_count": row.word_count,
+        "score": score,
+        "snippet": snippet,
+    }
+
+
+def search_dict(hit: SearchHit) -> dict[str, Any]:
+    """A search hit as the JSON of an :class:`ArticleItem` (same as :func:`search_item`)."""
+    article = hit.article
+    score = round(hit.score, 6)
+    return {
+        "id": article.id,
+        "url": article.url,
+        "source": _source_name(article, None),
+        "title": article.title,
+        "authors": _authors(article.authors),
+        "published_at": _iso(article.published_at),
+        "fetched_at": _iso(article.fetched_at),
+        "language": article.language,
+        "word_count": article.word_count,
+        "score": score if math.isfinite(score) else None,
+        "snippet": snippet_html(hit.snippet),
+    }
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """Plain data (already JSON-shaped) serialized once, without a response-model round trip."""
+    content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(content.encode(), status_code=status_code, media_type="application/json")
 
 
 def duplicate_item(dup: Duplicate) -> DuplicateItem:
