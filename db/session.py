@@ -55,7 +55,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
-        kwargs["connect_args"] = {"connect_timeout": 10}
+        # Custom plans always: psycopg prepares a statement after 5 runs, and PostgreSQL's
+        # generic plan for our parameterised lookups (band keys, search filters) can be
+        # orders of magnitude slower than a plan made for the actual values.
+        kwargs["connect_args"] = {
+            "connect_timeout": 10,
+            "options": "-c plan_cache_mode=force_custom_plan",
+        }
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
