@@ -11,7 +11,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from db.models import Article
 from scrapers import ExtractedArticle
 
 
@@ -40,34 +39,6 @@ def extracted_json(path: str, article: ExtractedArticle) -> dict[str, Any]:
         "provenance": dict(article.provenance),
         "flags": [str(f) for f in article.flags],
     }
-
-
-def article_json(article: Article, source: str | None, *, full: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": article.id,
-        "url": article.url,
-        "source": source,
-        "title": article.title,
-        "authors": list(article.authors or []),
-        "published_at": iso(article.published_at),
-        "fetched_at": iso(article.fetched_at),
-        "language": article.language,
-        "word_count": article.word_count,
-    }
-    if full:
-        out.update(
-            fetched_url=article.fetched_url,
-            modified_at=iso(article.modified_at),
-            site_name=article.site_name,
-            lead_image=article.lead_image,
-            description=article.description,
-            content_hash=article.content_hash,
-            rule=article.rule,
-            provenance=article.provenance,
-            flags=article.flags,
-            text=article.body,
-        )
-    return out
 
 
 def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:

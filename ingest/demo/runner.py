@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from db import queries
 from db.dedup_queries import StoryFilter
 from ingest import render
+from ingest.api.views import article_item
 from ingest.config import Config, config_from_dict
 from ingest.dedup.report import clusters
 from ingest.demo.site import DemoSite
@@ -83,34 +83,23 @@ def _print_stored(config: Config, console: Console) -> None:
     try:
         with database.sessions() as session:
             rows, _ = queries.list_articles(session, queries.ArticleFilter(), limit=50)
-            names = queries.source_names(session)
-            data: list[dict[str, Any]] = [
-                render.article_json(a, names.get(a.source_id or -1), full=True) for a in rows
-            ]
+            items = [article_item(a, queries.source_names(session)) for a in rows]
+            last_body = rows[-1].body if rows else ""
             stories = clusters(session, StoryFilter())
     finally:
         database.close()
     console.print(
         render.table(
-            f"{len(data)} stored articles",
+            f"{len(items)} stored articles",
             ["id", "source", "published (UTC)", "authors", "title", "words"],
             [
-                [
-                    d["id"],
-                    d["source"],
-                    d["published_at"],
-                    ", ".join(d["authors"]),
-                    d["title"],
-                    d["word_count"],
-                ]
-                for d in data
+                [i.id, i.source, render.iso(i.published_at), ", ".join(i.authors), i.title, i.word_count]
+                for i in items
             ],
         )
     )
     for story in stories:
-        console.print(
-            f"\n[bold]Story {story['story_id']}[/bold]: the same news from {story['size']} outlets"
-        )
+        console.print(f"\n[bold]Story {story['story_id']}[/bold]: the same news from {story['size']} outlets")
         for member in story["members"]:
             mark = "original " if member["id"] == story["earliest_id"] else "reprint  "
             console.print(
@@ -123,7 +112,6 @@ def _print_stored(config: Config, console: Console) -> None:
                 f"jaccard {pair['jaccard']:.2f} ({pair['rule']})",
                 markup=False,
             )
-    if data:
-        first = data[-1]
-        console.print(f"\n[bold]Article {first['id']}[/bold] as stored (chrome stripped):")
-        console.print(first["text"][:600] + ("…" if len(first["text"]) > 600 else ""), markup=False)
+    if items:
+        console.print(f"\n[bold]Article {items[-1].id}[/bold] as stored (chrome stripped):")
+        console.print(last_body[:600] + ("…" if len(last_body) > 600 else ""), markup=False)
