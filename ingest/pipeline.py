@@ -43,8 +43,12 @@ from scrapers import ExtractedArticle
 
 log = logging.getLogger(__name__)
 
-ArticleHook = Callable[[Session, int], None]
-"""Called inside the storing transaction with each newly stored article id."""
+ArticleHook = Callable[[Session, Sequence[int]], None]
+"""Called inside the storing transaction with the ids of newly stored articles, in storing
+order: one call per stored batch, so the near-duplicate index works a batch at a time."""
+
+StoredCallback = Callable[[Session, int], None]
+"""Called inside the storing transaction with the one article just stored."""
 
 __all__ = ["MIN_WORDS"]  # re-exported: the threshold lives with the extraction step
 
@@ -249,7 +253,7 @@ def store_article(
     values: dict[str, Any],
     raw: dict[str, Any] | None,
     *,
-    on_stored: ArticleHook | None = None,
+    on_stored: StoredCallback | None = None,
 ) -> tuple[Outcome, int | None]:
     """Step 6, shared by crawls and ``ingest import``: one transaction per article.
 
@@ -266,7 +270,7 @@ def _store_in(
     ctx: CrawlContext,
     values: dict[str, Any],
     raw: dict[str, Any] | None,
-    on_stored: ArticleHook | None,
+    on_stored: StoredCallback | None,
 ) -> tuple[Outcome, int | None]:
     source_id = values.get("source_id")
     if repo.known_urls(session, [values["url"]]):
@@ -278,7 +282,7 @@ def _store_in(
     if article_id is None:
         return Outcome.DUPLICATE_URL, None
     for hook in ctx.article_hooks:
-        hook(session, article_id)
+        hook(session, [article_id])
     if on_stored is not None:
         on_stored(session, article_id)
     return Outcome.STORED, article_id
@@ -366,7 +370,7 @@ class StoreWriter:
         Same decisions in the same order as one ``_store_in`` per job: a URL
         stored before or earlier in the batch is ``duplicate_url``, a body
         stored before or earlier in the batch (same source) ``duplicate_content``;
-        the rest are inserted, then the hooks run per article in batch order.
+        the rest are inserted, then each hook runs once with their ids in batch order.
         """
         records = [AttemptRecord.from_page(job.page, "article", Outcome.STORED) for job in jobs]
         known = repo.known_urls(session, [job.values["url"] for job in jobs])
@@ -384,14 +388,17 @@ class StoreWriter:
                 known.update(u for u in (job.values["url"], job.values.get("fetched_url")) if u)
         ids = repo.insert_articles(session, [jobs[i].values for i in chosen], [jobs[i].raw for i in chosen])
         stored: dict[tuple[int | None, int | None], list[dict[str, Any]]] = {}
+        new_ids: list[int] = []
         for i, article_id in zip(chosen, ids, strict=True):
             if article_id is None:  # another process stored this URL meanwhile
                 records[i].outcome = Outcome.DUPLICATE_URL
                 continue
             records[i].article_id = article_id
-            for hook in self.ctx.article_hooks:
-                hook(session, article_id)
+            new_ids.append(article_id)
             stored.setdefault((jobs[i].run_id, jobs[i].source_id), []).append(_attempt_row(records[i]))
+        if new_ids:
+            for hook in self.ctx.article_hooks:
+                hook(session, new_ids)
         for (run_id, source_id), rows in stored.items():
             repo.record_attempts(session, run_id, source_id, rows)
         return records

@@ -1,6 +1,8 @@
-"""The article hook: index each newly stored article inside its storing transaction."""
+"""The article hook: index newly stored articles inside their storing transaction."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -29,9 +31,10 @@ def make_hook(config: Config, engine: Engine) -> ArticleHook:
     settings = settings_of(config)
     indexer = Indexer(settings)
 
-    def hook(session: Session, article_id: int) -> None:
-        if not settings.enabled:
+    def hook(session: Session, article_ids: Sequence[int]) -> None:
+        if not settings.enabled or not article_ids:
             return
-        indexer.index(session, dq.articles(session, [article_id]))
+        # a batch indexes exactly like its articles one at a time, in id order (see indexer)
+        indexer.index(session, dq.articles(session, sorted(article_ids)))
 
     return hook
