@@ -18,7 +18,7 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -125,15 +125,6 @@ def _hints(row: Article, raw: RawPage) -> Hints:
     return Hints(row.fetched_url or raw.url, raw.url, feed_date, feed_title, language)
 
 
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--since: {value!r} is not a date like 2025-09-10") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
 
 def register(app: typer.Typer) -> None:
     """Add ``ingest reextract`` to the CLI."""
@@ -148,10 +139,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Re-run extraction on stored raw pages (after a rule or extractor change); no fetching."""
         from ingest import render
-        from ingest.cli_common import STATE
+        from ingest.cli_common import STATE, parse_date
         from ingest.services import open_database
 
-        when = _parse_since(since)
+        when = parse_date(since, "since")
         database = open_database(STATE.config)
         try:
             summary = reextract(database.sessions, source=source, since=when)

@@ -347,17 +347,13 @@ def _read_meta(
                 meta.set("authors", tuple(_dedupe(_split_authors(value))), f"meta:{key}")
                 if "authors" in have:
                     break
-    if "published_at" not in have:
-        for key in _PUBLISHED_META:
+    for name, keys in (("published_at", _PUBLISHED_META), ("modified_at", _MODIFIED_META)):
+        if name in have:
+            continue
+        for key in keys:
             if key in tags:
-                meta.set("published_at", parse_date(tags[key], tz), f"meta:{key}")
-                if "published_at" in have:
-                    break
-    if "modified_at" not in have:
-        for key in _MODIFIED_META:
-            if key in tags:
-                meta.set("modified_at", parse_date(tags[key], tz), f"meta:{key}")
-                if "modified_at" in have:
+                meta.set(name, parse_date(tags[key], tz), f"meta:{key}")
+                if name in have:
                     break
 
     if "language" not in have:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import daemon_queries as dq
 from db import repository as repo
 from db.migrate import upgrade
 from db.models import Article, RawPage, Source
@@ -90,20 +91,20 @@ def test_lease_is_exclusive_until_expiry(sessions: sessionmaker[Session]) -> Non
     with transaction(sessions) as s:
         sid = repo.get_or_create_source(s, "src").id
     with transaction(sessions) as s:
-        assert repo.acquire_lease(s, sid, "daemon-a", 60)
+        assert dq.claim_source(s, sid, "daemon-a", 60, due_by=None)
     with transaction(sessions) as s:
-        assert not repo.acquire_lease(s, sid, "daemon-b", 60)
-        assert repo.acquire_lease(s, sid, "daemon-a", 60)  # renewing one's own lease
+        assert not dq.claim_source(s, sid, "daemon-b", 60, due_by=None)
+        assert dq.claim_source(s, sid, "daemon-a", 60, due_by=None)  # renewing one's own lease
     with transaction(sessions) as s:
         s.get(Source, sid).lease_expires_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]
     with transaction(sessions) as s:
-        assert repo.acquire_lease(s, sid, "daemon-b", 60)
+        assert dq.claim_source(s, sid, "daemon-b", 60, due_by=None)
     with transaction(sessions) as s:
-        repo.release_lease(s, sid, "daemon-a")  # not the holder: no effect
-        assert not repo.acquire_lease(s, sid, "daemon-a", 60)
-        repo.release_lease(s, sid, "daemon-b")
+        dq.release_lease(s, sid, "daemon-a")  # not the holder: no effect
+        assert not dq.claim_source(s, sid, "daemon-a", 60, due_by=None)
+        dq.release_lease(s, sid, "daemon-b")
     with transaction(sessions) as s:
-        assert repo.acquire_lease(s, sid, "daemon-a", 60)
+        assert dq.claim_source(s, sid, "daemon-a", 60, due_by=None)
 
 
 def test_validators_upsert(sessions: sessionmaker[Session]) -> None:
