@@ -374,6 +374,8 @@ class Daemon:
             if self.reload_wanted:
                 self.reload_wanted = False
                 self.reload()
+                last_beat = float("-inf")  # publish the new source list now, not a heartbeat later
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=delay)
 
