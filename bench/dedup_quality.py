@@ -28,14 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup_corpus import KINDS, Doc, generate
 from sqlalchemy import select
 
-from db import dedup_queries as dq
 from db import migrate
 from db import repository as repo
 from db.models import DedupPair
 from db.session import make_engine, session_factory, transaction
+from ingest.dedup.hook import article_text
 from ingest.dedup.indexer import Indexer
 from ingest.dedup.settings import DedupSettings
 from ingest.normalize import content_hash
+from ingest.pipeline import StoredArticle
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def run(docs: list[Doc], settings: DedupSettings, url: str, chrome: bool) -> dic
         with transaction(sessions) as session:
             article_id = repo.insert_article(session, values, None)
             assert article_id is not None
-            indexer.index(session, dq.articles(session, [article_id]))
+            indexer.index(session, [article_text(StoredArticle(article_id, values))])
         by_article[article_id] = doc
     seconds = time.perf_counter() - started
     with sessions() as session:

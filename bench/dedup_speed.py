@@ -31,14 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup_corpus import generate
 from sqlalchemy import Engine, text
 
-from db import dedup_queries as dq
 from db import migrate
 from db import repository as repo
 from db.session import make_engine, session_factory, transaction
+from ingest.dedup.hook import article_text
 from ingest.dedup.indexer import Indexer
 from ingest.dedup.rebuild import rebuild
 from ingest.dedup.settings import DedupSettings
 from ingest.normalize import content_hash
+from ingest.pipeline import StoredArticle
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIRST_DAY = (datetime(2024, 10, 1, tzinfo=UTC) - EPOCH).days
@@ -158,7 +159,7 @@ def time_inserts(
             article_id = repo.insert_article(session, values, None)
             assert article_id is not None
             t1, c1 = time.perf_counter(), time.process_time()
-            report = indexer.index(session, dq.articles(session, [article_id]))
+            report = indexer.index(session, [article_text(StoredArticle(article_id, values))])
             t2, c2 = time.perf_counter(), time.process_time()
         t3 = time.perf_counter()
         pairs += len(report.pairs)

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,9 +43,18 @@ from scrapers import ExtractedArticle
 
 log = logging.getLogger(__name__)
 
-ArticleHook = Callable[[Session, Sequence[int]], None]
-"""Called inside the storing transaction with the ids of newly stored articles, in storing
-order: one call per stored batch, so the near-duplicate index works a batch at a time."""
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A newly stored article: its id and the column values it was stored with."""
+
+    id: int
+    values: Mapping[str, Any]
+
+
+ArticleHook = Callable[[Session, Sequence[StoredArticle]], None]
+"""Called inside the storing transaction with the newly stored articles, in storing order:
+one call per stored batch, so the near-duplicate index works a batch at a time (and need
+not read back what it was just handed)."""
 
 StoredCallback = Callable[[Session, int], None]
 """Called inside the storing transaction with the one article just stored."""
@@ -282,7 +291,7 @@ def _store_in(
     if article_id is None:
         return Outcome.DUPLICATE_URL, None
     for hook in ctx.article_hooks:
-        hook(session, [article_id])
+        hook(session, [StoredArticle(article_id, values)])
     if on_stored is not None:
         on_stored(session, article_id)
     return Outcome.STORED, article_id
@@ -388,17 +397,17 @@ class StoreWriter:
                 known.update(u for u in (job.values["url"], job.values.get("fetched_url")) if u)
         ids = repo.insert_articles(session, [jobs[i].values for i in chosen], [jobs[i].raw for i in chosen])
         stored: dict[tuple[int | None, int | None], list[dict[str, Any]]] = {}
-        new_ids: list[int] = []
+        new: list[StoredArticle] = []
         for i, article_id in zip(chosen, ids, strict=True):
             if article_id is None:  # another process stored this URL meanwhile
                 records[i].outcome = Outcome.DUPLICATE_URL
                 continue
             records[i].article_id = article_id
-            new_ids.append(article_id)
+            new.append(StoredArticle(article_id, jobs[i].values))
             stored.setdefault((jobs[i].run_id, jobs[i].source_id), []).append(_attempt_row(records[i]))
-        if new_ids:
+        if new:
             for hook in self.ctx.article_hooks:
-                hook(session, new_ids)
+                hook(session, new)
         for (run_id, source_id), rows in stored.items():
             repo.record_attempts(session, run_id, source_id, rows)
         return records

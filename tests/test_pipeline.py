@@ -131,7 +131,7 @@ def test_batched_writer_decides_like_one_article_at_a_time(sqlite_url: str) -> N
     config = config_from_dict({"database": {"url": sqlite_url}}, origin="test")
     hooked: list[int] = []
     with crawl_context(config) as base:
-        ctx = CrawlContext(config, base.sessions, base.fetcher, article_hooks=[lambda s, ids: hooked.extend(ids)])
+        ctx = CrawlContext(config, base.sessions, base.fetcher, article_hooks=[lambda s, stored: hooked.extend(a.id for a in stored)])
         with transaction(ctx.sessions) as session:
             source_id = repo.get_or_create_source(session, "s").id
             run_id = repo.start_run(session, source_id, "test", "w").id

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from db import dedup_index as di
 from db import dedup_queries as dq
-from db.dedup_queries import BlockCount
+from db.dedup_index import BlockCount, BlockRow
+from db.raw import Raw
 from ingest.dedup.settings import DedupSettings
-from ingest.dedup.text import block_key, blocks, key64
+from ingest.dedup.text import key64
 
 SAMPLE_CHARS = 300
 
@@ -33,20 +36,12 @@ def host_of(url: str, source_id: int | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BlockSighting:
-    """The countable blocks of one article."""
+    """The countable blocks of one article: block key -> the line's text."""
 
     host: str
     host_key: int
     day: int
     blocks: dict[int, str]
-
-
-def sighting(host: str, day: int, body: str, settings: DedupSettings) -> BlockSighting:
-    found: dict[int, str] = {}
-    for block in blocks(body):
-        if len(block) <= settings.chrome_max_chars:
-            found.setdefault(block_key(block), block)
-    return BlockSighting(host, key64(host), day, found)
 
 
 def is_chrome(count: BlockCount | None, settings: DedupSettings) -> bool:
@@ -58,34 +53,36 @@ def is_chrome(count: BlockCount | None, settings: DedupSettings) -> bool:
 
 
 def learn(
-    session: Session, sightings: Sequence[BlockSighting], settings: DedupSettings, *, lock: bool = False
-) -> list[frozenset[int]]:
-    """Each article's chrome block keys (as known before it), then count its blocks.
+    raw: Raw, sightings: Sequence[BlockSighting], settings: DedupSettings, *, lock: bool = False
+) -> tuple[list[frozenset[int]], list[BlockRow]]:
+    """Each article's chrome block keys (as known before it), and the counts its blocks add.
 
     Works on a batch in order, as if the articles came one at a time: one read
-    and one upsert whatever the batch size.  ``lock``: the read also takes the
-    index lock (:func:`db.dedup_queries.block_counts`).
+    whatever the batch size (``lock``: it takes the index lock first, see
+    :func:`db.dedup_index.read_blocks`); the returned rows are written with the
+    batch's index rows (:func:`db.dedup_index.write_and_lookup`).
     """
-    keys = [(s.host_key, b) for s in sightings for b in s.blocks]
-    state = dq.block_counts(session, keys, lock=lock)
-    added: dict[tuple[int, int], tuple[BlockSighting, str, BlockCount]] = {}
-    chrome: list[frozenset[int]] = []
+    added: dict[tuple[int, int], list[Any]] = {}  # key -> [sighting, text, seen, first day, last day]
     for s in sightings:
-        chrome.append(frozenset(b for b in s.blocks if is_chrome(state.get((s.host_key, b)), settings)))
         for b, text in s.blocks.items():
-            key = (s.host_key, b)
-            state[key] = _seen_on(state.get(key), s.day)
-            previous = added.get(key)
-            added[key] = (s, text, _seen_on(previous[2] if previous else None, s.day))
-    dq.add_block_counts(
-        session,
-        [
-            {"host_key": s.host_key, "block_key": b, "host": s.host[:255], "text": text[:SAMPLE_CHARS],
-             "seen": c.seen, "first_day": c.first_day, "last_day": c.last_day}
-            for (_, b), (s, text, c) in added.items()
-        ],
-    )
-    return chrome
+            found = added.get((s.host_key, b))
+            if found is None:
+                added[(s.host_key, b)] = [s, text, 1, s.day, s.day]
+            else:
+                found[2] += 1
+                found[3] = min(found[3], s.day)
+                found[4] = max(found[4], s.day)
+    state = di.read_blocks(raw, added.keys(), lock=lock)
+    chrome: list[frozenset[int]] = []
+    last = len(sightings) - 1
+    for i, s in enumerate(sightings):
+        chrome.append(frozenset(b for b in s.blocks if is_chrome(state.get((s.host_key, b)), settings)))
+        if i < last:  # what the batch's later articles see
+            for b in s.blocks:
+                state[(s.host_key, b)] = _seen_on(state.get((s.host_key, b)), s.day)
+    rows = [(h, b, s.host[:255], seen, first, final, text[:SAMPLE_CHARS])
+            for (h, b), (s, text, seen, first, final) in added.items()]
+    return chrome, rows
 
 
 def _seen_on(count: BlockCount | None, day: int) -> BlockCount:

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db import dedup_queries as dq
+from db.dedup_queries import ArticleText
+from db.types import utcnow
 from ingest.config import Config
 from ingest.dedup.indexer import Indexer
 from ingest.dedup.settings import DedupSettings
-from ingest.pipeline import ArticleHook
+from ingest.pipeline import ArticleHook, StoredArticle
 
 
 def settings_of(config: Config) -> DedupSettings:
@@ -31,10 +32,20 @@ def make_hook(config: Config, engine: Engine) -> ArticleHook:
     settings = settings_of(config)
     indexer = Indexer(settings)
 
-    def hook(session: Session, article_ids: Sequence[int]) -> None:
-        if not settings.enabled or not article_ids:
+    def hook(session: Session, stored: Sequence[StoredArticle]) -> None:
+        if not settings.enabled or not stored:
             return
         # a batch indexes exactly like its articles one at a time, in id order (see indexer)
-        indexer.index(session, dq.articles(session, sorted(article_ids)))
+        indexer.index(session, [article_text(a) for a in sorted(stored, key=lambda a: a.id)])
 
     return hook
+
+
+def article_text(stored: StoredArticle) -> ArticleText:
+    """What the detector reads of an article, from the values it was just stored with."""
+    v = stored.values
+    return ArticleText(
+        id=stored.id, url=v["url"], title=v.get("title"), body=v["body"], published_at=v.get("published_at"),
+        fetched_at=v.get("fetched_at") or utcnow(), content_hash=v["content_hash"], source_id=v.get("source_id"),
+        provenance=dict(v.get("provenance") or {}),
+    )

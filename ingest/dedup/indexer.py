@@ -1,13 +1,22 @@
 """Indexing articles: signature, band rows, candidates, verification, pairs, stories.
 
-:func:`index_articles` takes a batch in id order and gives the same result as
-indexing the articles one at a time (the hook passes one, a rebuild a
-thousand), with a fixed number of statements per batch.
+:meth:`Indexer.index` takes a batch in id order and gives the same result as
+indexing the articles one at a time (the hook passes a crawl's stored batch, a
+rebuild thousands), with a fixed number of round trips per batch:
 
-Insert-then-query: the batch's own band rows are written before candidates
-are read, so two articles of one batch find each other; across daemons
-:func:`db.dedup_queries.block_counts` (called with ``lock=True``) takes a transaction
-advisory lock on PostgreSQL that orders the transactions.
+1. chrome: the index lock and the host block counts as they were
+   (:func:`db.dedup_index.read_blocks`);
+2. the batch is shingled, signed and banded without its chrome (in memory);
+3. one lookup of what it meets among earlier articles (exact copies, declared
+   originals, band buckets in the date window, with the candidates' signatures),
+   sent with the batch's own rows and block counts (:func:`db.dedup_index.write_and_lookup`);
+   the batch's articles meet each other in memory;
+4. candidates ranked by band hits and estimated containment, the best verified
+   exactly (bodies re-read only for those not in the recent-articles cache);
+5. pairs and story merges written together (:func:`db.dedup_index.write_pairs`).
+
+Concurrency: the lock of step 1 is held until the storing transaction commits,
+so two daemons' batches are ordered and the later one meets the earlier one.
 """
 
 from __future__ import annotations
@@ -20,21 +29,24 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
+from db import dedup_index as di
 from db import dedup_queries as dq
-from db.dedup_queries import ArticleText, StoredSignature
+from db.dedup_index import BlockRow, Candidate, IndexRows, Lookup, LookupKeys
+from db.dedup_queries import ArticleText
+from db.raw import Raw
 from ingest.dedup import minhash
-from ingest.dedup.boilerplate import host_of, learn, sighting
-from ingest.dedup.prepared import Prepared, prepare
+from ingest.dedup.boilerplate import BlockSighting, host_of, learn
+from ingest.dedup.prepared import Prepared, prepare, prepare_analysis
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.signals import link_targets
-from ingest.dedup.stories import update_stories
-from ingest.dedup.text import key64
+from ingest.dedup.stories import plan_merges
+from ingest.dedup.text import U32, Analysis, analyze, key64
 from ingest.dedup.verify import EXACT, Scores, decide, score
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-PrepareJob = tuple[str, str | None, frozenset[int]]
-Mapper = Callable[[Callable[[PrepareJob], Prepared], Sequence[PrepareJob]], Iterable[Prepared]]
+Mapper = Callable[[Callable[[str], Analysis], Sequence[str]], Iterable[Analysis]]
+"""How :func:`~ingest.dedup.text.analyze` is mapped over a batch's bodies (a rebuild uses a process pool)."""
 
 
 def day_of(article: ArticleText) -> int:
@@ -58,12 +70,14 @@ class _New:
     host_key: int
     chrome: frozenset[int]
     prepared: Prepared
+    targets: dict[str, str]
+    """Canonical URLs this article declares as its original, by kind."""
 
 
 class PreparedCache:
-    """Recently verified articles, so a story's members are not re-shingled for every reprint."""
+    """Recently indexed articles, so a story's members are not re-shingled for every reprint."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 2048) -> None:
         self.size = size
         self._items: OrderedDict[int, Prepared] = OrderedDict()
 
@@ -89,7 +103,7 @@ class Indexer:
     def __init__(self, settings: DedupSettings, mapper: Mapper | None = None) -> None:
         self.settings = settings
         self.cache = PreparedCache()
-        self._map: Mapper = mapper or (lambda fn, jobs: map(fn, jobs))
+        self._map: Mapper = mapper or (lambda fn, bodies: map(fn, bodies))
 
     def index(self, session: Session, articles: Sequence[ArticleText]) -> IndexReport:
         """Index ``articles`` (in id order) inside the caller's transaction."""
@@ -97,23 +111,25 @@ class Indexer:
         if not articles:
             return report
         s = self.settings
+        raw = Raw(session)
+        analyses = list(self._map(analyze, [a.body for a in articles]))
         days = [day_of(a) for a in articles]
-        sightings = [
-            sighting(host_of(a.url, a.source_id), d, a.body, s) for a, d in zip(articles, days, strict=True)
-        ]
-        chrome = learn(session, sightings, s, lock=True)  # the index lock comes with the first read
-        jobs = [(a.body, a.title, c) for a, c in zip(articles, chrome, strict=True)]
-        prepared = list(self._map(prepare_job(s), jobs))
+        sightings = []
+        for a, d, an in zip(articles, days, analyses, strict=True):
+            host = host_of(a.url, a.source_id)
+            sightings.append(BlockSighting(host, key64(host), d, an.blocks(s.chrome_max_chars)))
+        chrome, block_rows = learn(raw, sightings, s, lock=True)  # the index lock comes first
         new = [
-            _New(a, d, si.host_key, c, p)
-            for a, d, si, c, p in zip(articles, days, sightings, chrome, prepared, strict=True)
+            _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
+            for a, d, si, c, an in zip(articles, days, sightings, chrome, analyses, strict=True)
         ]
-        self._write(session, new)
-        candidates = self._candidates(session, new)
+        seen = di.write_and_lookup(raw, self._rows(new, block_rows), self._keys(new))
+        candidates = self._candidates(new, seen)
         report.candidates = len(candidates)
-        pairs = self._verify(session, new, candidates, report)
-        dq.insert_pairs(session, pairs)
-        update_stories(session, [(p["a_id"], p["b_id"]) for p in pairs])
+        pairs = self._verify(session, new, candidates, seen.candidates, report)
+        story_of: dict[int, int | None] = {c.article_id: c.story_id for c in seen.candidates.values()}
+        story_of.update((n.article.id, None) for n in new)
+        di.write_pairs(raw, pairs, plan_merges([(p["a_id"], p["b_id"]) for p in pairs], story_of))
         report.pairs = list(pairs)
         for n in new:
             self.cache.put(n.article.id, n.prepared)
@@ -121,29 +137,40 @@ class Indexer:
 
     # --- steps ---------------------------------------------------------------
 
-    def _write(self, session: Session, new: Sequence[_New]) -> None:
+    def _rows(self, new: Sequence[_New], blocks: Sequence[BlockRow]) -> IndexRows:
         scheme = self.settings.scheme
-        dq.write_index(
-            session,
-            [
-                {"article_id": n.article.id, "day": n.day, "scheme": scheme, "host_key": n.host_key,
-                 "shingle_count": n.prepared.size, "minhash": minhash.pack(n.prepared.signature),
-                 "chrome": sorted(n.chrome), "wires": sorted(n.prepared.wires), "story_id": None}
+        return IndexRows(
+            signatures=[
+                (n.article.id, n.day, scheme, n.host_key, n.prepared.size, minhash.pack(n.prepared.signature),
+                 sorted(n.chrome), sorted(n.prepared.wires))
                 for n in new
             ],
-            [(k, n.day, n.article.id) for n in new for k in sorted(set(n.prepared.bands))],
-            [
-                {"url_key": key64(target), "article_id": n.article.id, "kind": kind}
-                for n in new
-                for kind, target in link_targets(n.article.provenance, n.article.url).items()
-            ],
+            bands=[(k, n.day, n.article.id) for n in new for k in sorted(set(n.prepared.bands))],
+            links=[(key64(target), n.article.id, kind) for n in new for kind, target in n.targets.items()],
+            blocks=blocks,
         )
 
-    def _candidates(self, session: Session, new: Sequence[_New]) -> dict[tuple[int, int], str | None]:
-        """Unordered pairs to look at, each with a rule already decided by a signal (or None)."""
+    def _keys(self, new: Sequence[_New]) -> LookupKeys:
+        s = self.settings
+        return LookupKeys(
+            hashes=[n.article.content_hash for n in new],
+            urls=[t for n in new for t in n.targets.values()],
+            url_keys=[key64(n.article.url) for n in new],
+            bands=[k for n in new for k in n.prepared.bands],
+            first_day=min(n.day for n in new) - s.window_days,
+            last_day=max(n.day for n in new) + s.window_days,
+            bucket_cap=s.max_bucket_rows,
+            scheme=s.scheme,
+        )
+
+    def _candidates(self, new: Sequence[_New], seen: Lookup) -> dict[tuple[int, int], str | None]:
+        """Unordered pairs to look at, each with a rule already decided by a signal (or None).
+
+        Earlier articles come from the lookup; the batch's own articles meet each
+        other here, each only the ones before it (as if stored one at a time).
+        """
         s = self.settings
         found: dict[tuple[int, int], str | None] = {}
-        ids = {n.article.id for n in new}
 
         def add(a: int, b: int, rule: str | None) -> None:
             if a == b:
@@ -152,47 +179,51 @@ class Indexer:
             if found.get(key) is None:
                 found[key] = rule
 
-        # one read: exact copies (content hash, no window), declared originals both ways,
-        # LSH band buckets within the date window
-        targets = {n.article.id: link_targets(n.article.provenance, n.article.url) for n in new}
-        url_keys = {key64(n.article.url): n.article.id for n in new}
-        lo = min(n.day for n in new) - s.window_days
-        hi = max(n.day for n in new) + s.window_days
-        seen = dq.lookup(
-            session,
-            [n.article.content_hash for n in new],
-            [t for ts in targets.values() for t in ts.values()],
-            list(url_keys),
-            [k for n in new for k in n.prepared.bands],
-            lo,
-            hi,
-            s.max_bucket_rows,
-        )
         by_hash: dict[str, list[int]] = {}
         for article_id, content_hash in seen.same_content:
             by_hash.setdefault(content_hash, []).append(article_id)
-        for n in new:
-            for other in by_hash.get(n.article.content_hash, []):
-                add(n.article.id, other, EXACT)
-        for n in new:
-            for kind, target in targets[n.article.id].items():
-                if target in seen.by_url:
-                    add(n.article.id, seen.by_url[target], kind)
+        by_url = dict(seen.by_url)
+        linking: dict[int, list[tuple[int, str]]] = {}  # url key -> [(article id, kind)] of articles declaring that URL their original
         for url_key, article_id, kind in seen.linking:
-            add(url_keys[url_key], article_id, kind)
-        by_key: dict[int, list[tuple[int, int]]] = {}
-        for key, day, article_id in seen.bands:
-            by_key.setdefault(key, []).append((day, article_id))
+            linking.setdefault(url_key, []).append((article_id, kind))
+        single = len(new) == 1  # the common case (one stored article): every hit is its own
+        buckets: dict[int, list[tuple[int, int]]] = {}  # key -> [(day, article id)]: earlier, then the batch
+        if not single:
+            for other, keys in seen.band_hits.items():
+                day = seen.candidates[other].day
+                for key in keys:
+                    buckets.setdefault(key, []).append((day, other))
         for n in new:
+            me = n.article.id
+            for other in by_hash.get(n.article.content_hash, []):
+                add(me, other, EXACT)
+            for kind, target in n.targets.items():
+                if target in by_url:
+                    add(me, by_url[target], kind)
+            for other, kind in linking.get(key64(n.article.url), []):
+                add(me, other, kind)
             hits: Counter[int] = Counter()
-            for key in set(n.prepared.bands):
-                for day, other in by_key.get(key, ()):
-                    if other != n.article.id and abs(day - n.day) <= s.window_days:
-                        if other in ids and other > n.article.id:
-                            continue  # the later article of the batch finds this pair
+            if single:
+                for other, keys in seen.band_hits.items():
+                    if abs(seen.candidates[other].day - n.day) <= s.window_days:
+                        hits[other] = len(keys)
+                for other, _ in hits.most_common(s.max_candidates):
+                    add(me, other, None)
+                break
+            own = set(n.prepared.bands)
+            for key in own:
+                for day, other in buckets.get(key, ()):
+                    if abs(day - n.day) <= s.window_days:
                         hits[other] += 1
             for other, _ in hits.most_common(s.max_candidates):
-                add(n.article.id, other, None)
+                add(me, other, None)
+            # what later articles of the batch will meet
+            by_hash.setdefault(n.article.content_hash, []).append(me)
+            by_url[n.article.url] = me
+            for kind, target in n.targets.items():
+                linking.setdefault(key64(target), []).append((me, kind))
+            for key in own:
+                buckets.setdefault(key, []).append((n.day, me))
         return found
 
     def _verify(
@@ -200,12 +231,11 @@ class Indexer:
         session: Session,
         new: Sequence[_New],
         candidates: dict[tuple[int, int], str | None],
+        stored: dict[int, Candidate],
         report: IndexReport,
     ) -> list[PairRow]:
         s = self.settings
         mine = {n.article.id: n.prepared for n in new}
-        others = {x for pair in candidates for x in pair if x not in mine}
-        stored = dq.signatures(session, sorted(others))
         chosen: list[tuple[float, tuple[int, int], str | None]] = []
         for pair, rule in candidates.items():
             estimate = self._estimate(pair, mine, stored)
@@ -235,10 +265,8 @@ class Indexer:
                 rows.append(_pair_row(a, b, scores, rule))
         return rows
 
-    def _estimate(
-        self, pair: tuple[int, int], mine: dict[int, Prepared], stored: dict[int, StoredSignature]
-    ) -> float:
-        sides: list[tuple[Sequence[int], int]] = []
+    def _estimate(self, pair: tuple[int, int], mine: dict[int, Prepared], stored: dict[int, Candidate]) -> float:
+        sides: list[tuple[U32, int]] = []
         for x in pair:
             if x in mine:
                 sides.append((mine[x].signature, mine[x].size))
@@ -249,9 +277,7 @@ class Indexer:
         (sig_a, size_a), (sig_b, size_b) = sides
         return minhash.estimate_containment(minhash.estimate_jaccard(sig_a, sig_b), size_a, size_b)
 
-    def _load_prepared(
-        self, session: Session, ids: set[int], stored: dict[int, StoredSignature]
-    ) -> dict[int, Prepared]:
+    def _load_prepared(self, session: Session, ids: set[int], stored: dict[int, Candidate]) -> dict[int, Prepared]:
         """Prepared forms of indexed articles: from the cache, else re-shingled from the body
         without the chrome that was left out when they were indexed."""
         out: dict[int, Prepared] = {}
@@ -262,26 +288,12 @@ class Indexer:
                 out[x] = cached
             else:
                 missing.append(x)
-        for article in dq.articles(session, missing):
+        for article in dq.articles(session, missing) if missing else []:
             sig = stored.get(article.id)
             chrome = frozenset(sig.chrome) if sig else frozenset()
             out[article.id] = prepare(article.body, article.title, self.settings, chrome)
             self.cache.put(article.id, out[article.id])
         return out
-
-
-def prepare_job(settings: DedupSettings) -> Callable[[PrepareJob], Prepared]:
-    return _PrepareJob(settings)
-
-
-class _PrepareJob:
-    """A picklable ``prepare`` for process pools."""
-
-    def __init__(self, settings: DedupSettings) -> None:
-        self.settings = settings
-
-    def __call__(self, job: PrepareJob) -> Prepared:
-        return prepare(job[0], job[1], self.settings, job[2])
 
 
 _EXACT_SCORES = Scores(1.0, 1.0, 1.0, None, 0)

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from ingest.dedup import minhash
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.signals import wire_agencies
-from ingest.dedup.text import shingles, title_words, without_blocks, word_bytes
+from ingest.dedup.text import U32, Analysis, analyze, shingles, title_words
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Prepared:
-    shingles: frozenset[int]
-    signature: tuple[int, ...]
+    shingles: U32
+    """Sorted distinct 32-bit shingle hashes."""
+    signature: U32
     bands: tuple[int, ...]
     title: frozenset[str]
     wires: frozenset[str]
@@ -27,8 +28,15 @@ def prepare(
     body: str, title: str | None, settings: DedupSettings, chrome: frozenset[int] = frozenset()
 ) -> Prepared:
     """Shingle the body without its host's chrome lines; sign and band it."""
-    text = without_blocks(body, chrome)
-    shingle_set = frozenset(shingles(word_bytes(text), settings.shingle_words))
+    return prepare_analysis(analyze(body), body, title, settings, chrome)
+
+
+def prepare_analysis(
+    analysis: Analysis, body: str, title: str | None, settings: DedupSettings, chrome: frozenset[int]
+) -> Prepared:
+    """:func:`prepare` of a body already read by :func:`~ingest.dedup.text.analyze`."""
+    shingle_set = shingles(analysis.words_without(chrome), settings.shingle_words)
     sig = minhash.signature(shingle_set, settings.bins)
-    bands = tuple(minhash.band_keys(sig, settings.rows_per_band)) if sig else ()
-    return Prepared(shingle_set, sig, bands, title_words(title), wire_agencies(text))
+    bands = tuple(minhash.band_keys(sig, settings.rows_per_band))
+    kept = analysis.text_without(chrome) if chrome else body
+    return Prepared(shingle_set, sig, bands, title_words(title), wire_agencies(kept))

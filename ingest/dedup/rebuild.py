@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import dedup_queries as dq
 from db.session import transaction
-from ingest.dedup.indexer import Indexer, Mapper, PrepareJob
-from ingest.dedup.prepared import Prepared
+from ingest.dedup.indexer import Indexer, Mapper
 from ingest.dedup.settings import DedupSettings
+from ingest.dedup.text import Analysis
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (articles done, articles in total)."""
@@ -47,8 +47,8 @@ def _mapper(workers: int) -> Iterator[Mapper | None]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(workers) as pool:
 
-        def mapper(fn: Callable[[PrepareJob], Prepared], jobs: Sequence[PrepareJob]) -> Iterable[Prepared]:
-            return pool.map(fn, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
+        def mapper(fn: Callable[[str], Analysis], bodies: Sequence[str]) -> Iterable[Analysis]:
+            return pool.map(fn, bodies, chunksize=max(1, len(bodies) // (4 * workers)))
 
         yield mapper
 

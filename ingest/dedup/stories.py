@@ -4,17 +4,15 @@ A story's id is the smallest article id among its members.  New articles get
 larger ids, so the id never changes as a story grows; when an article joins
 two stories they merge into the older (smaller) id.  A rebuild in id order
 therefore gives every story its id back.  The earliest member (published date,
-then first seen) is the likely original.
+then first seen) is the likely original; :func:`db.dedup_index.write_pairs`
+keeps it in the story row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy.orm import Session
-
-from db import dedup_queries as dq
+from db.dedup_index import StoryMerge
 
 
 class _Components:
@@ -42,34 +40,23 @@ class _Components:
         return out
 
 
-def update_stories(session: Session, pairs: Iterable[tuple[int, int]]) -> set[int]:
-    """Merge the articles of new pairs into stories; returns the ids of the stories touched."""
+def plan_merges(pairs: Iterable[tuple[int, int]], story_of: Mapping[int, int | None]) -> list[StoryMerge]:
+    """The story merges that new pairs make, given each member's current story.
+
+    ``story_of`` holds every indexed article of the pairs (``None``: in no story
+    yet); articles without a signature (indexed before dedup) are left out.  The
+    target is the smallest id among the stories and the loose articles, so a
+    story keeps its id as it grows and merges keep the older one.
+    """
     comps = _Components()
     for a, b in pairs:
         comps.union(a, b)
-    if not comps.parent:
-        return set()
-    current = dq.story_ids(session, list(comps.parent))
-    touched: set[int] = set()
+    merges: list[StoryMerge] = []
     for group in comps.groups().values():
-        members = [m for m in group if m in current]  # articles indexed before dedup have no row
+        members = [m for m in group if m in story_of]
         if len(members) < 2:
             continue
-        stories = sorted({s for m in members if (s := current.get(m)) is not None})
-        loose = sorted(m for m in members if current.get(m) is None)
-        target = min([*stories, *loose])
-        dq.move_to_story(session, target, [s for s in stories if s != target], loose)
-        _refresh(session, target)
-        touched.add(target)
-    return touched
-
-
-def _refresh(session: Session, story_id: int) -> None:
-    rows = dq.story_members(session, story_id)
-    earliest = min(rows, key=_age)[0]
-    dq.save_story(session, story_id, earliest, len(rows))
-
-
-def _age(row: tuple[int, datetime | None, datetime]) -> tuple[datetime, datetime, int]:
-    article_id, published, fetched = row
-    return (published or fetched, fetched, article_id)
+        stories = sorted({s for m in members if (s := story_of[m]) is not None})
+        loose = sorted(m for m in members if story_of[m] is None)
+        merges.append(StoryMerge(min([*stories, *loose]), stories, loose))
+    return merges

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.dedup.prepared import Prepared
 from ingest.dedup.settings import DedupSettings
 
@@ -36,7 +38,7 @@ class Scores:
 
 
 def score(a: Prepared, b: Prepared) -> Scores:
-    shared = len(a.shingles & b.shingles)
+    shared = int(np.intersect1d(a.shingles, b.shingles, assume_unique=True).size)
     union = a.size + b.size - shared
     title = None
     if a.title and b.title:

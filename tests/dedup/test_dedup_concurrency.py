@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from dedup_helpers import Env, reprint, story, text
 
-from db import dedup_queries
+from db import dedup_index
 
 
 def test_two_writers_storing_a_pair_at_once_flag_it_once(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = dedup_queries.lookup
+    real = dedup_index.write_and_lookup
 
     def slow_lookup(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.05)  # widen the window between inserting one's bands and reading the other's
+        time.sleep(0.05)  # widen the window in which the other writer's batch is uncommitted
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dedup_queries, "lookup", slow_lookup)
+    monkeypatch.setattr(dedup_index, "write_and_lookup", slow_lookup)
     rounds = 6
     ids: dict[int, list[int]] = {r: [] for r in range(rounds)}
     errors: list[BaseException] = []

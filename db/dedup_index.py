@@ -1,0 +1,415 @@
+"""SQL of the near-duplicate index's write path: chrome counts, signatures, bands, pairs, stories.
+
+A stored batch costs three statements on PostgreSQL whatever its size (a fourth
+only when candidates must be re-read): :func:`read_blocks` (which takes the
+index lock), :func:`write_and_lookup` and :func:`write_pairs`.  Each is one
+round trip: the writes ride along as data-modifying ``WITH`` parts, and rows go
+as array parameters.  On SQLite the same steps are plain statements run
+in-process.
+
+Concurrency: :func:`read_blocks` takes a transaction-level advisory lock on
+PostgreSQL, held until commit, so two daemons' batches are ordered and the
+later one's lookup (a later statement, so a later snapshot) sees the earlier
+one's band rows.  On SQLite the storing transaction already holds the
+database's write lock.  Callers commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from db.raw import Raw
+from db.types import utcnow
+
+T = TypeVar("T")
+CHUNK = 5000
+"""Bound parameters per IN list: below SQLite's limit (32766)."""
+LOCK_KEY = 0x6E657773_64647570  # 'newsddup': the advisory lock of the index on PostgreSQL
+_SQLITE_ARMS = 200
+"""Band keys per SQLite statement (each key is one arm of a UNION ALL; SQLite allows 500)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockCount:
+    seen: int
+    first_day: int
+    last_day: int
+
+
+BlockRow = tuple[int, int, str, int, int, int, str]
+"""(host_key, block_key, host, seen, first_day, last_day, text): sightings a batch adds to a
+block's count (``seen``) and day span."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An indexed article met by a lookup, with what verification needs of it."""
+
+    article_id: int
+    day: int
+    shingle_count: int
+    minhash: bytes
+    chrome: list[int]
+    story_id: int | None
+
+
+@dataclass
+class Lookup:
+    """What :func:`write_and_lookup` read of the articles indexed before the batch."""
+
+    band_hits: dict[int, list[int]] = field(default_factory=dict)
+    """article id -> the band keys it shares with the batch (within the date window)."""
+    same_content: list[tuple[int, str]] = field(default_factory=list)
+    by_url: dict[str, int] = field(default_factory=dict)
+    linking: list[tuple[int, int, str]] = field(default_factory=list)
+    """(url key, article id, kind) of articles declaring one of the batch's URLs as original."""
+    candidates: dict[int, Candidate] = field(default_factory=dict)
+    """Every article met, with its signature."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRows:
+    signatures: Sequence[Sequence[Any]]
+    """(article_id, day, scheme, host_key, shingle_count, minhash, chrome, wires)"""
+    bands: Sequence[tuple[int, int, int]]
+    """(key, day, article_id)"""
+    links: Sequence[tuple[int, int, str]]
+    """(url_key, article_id, kind)"""
+    blocks: Sequence[BlockRow]
+    """Sightings to add, one row per (host key, block key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookupKeys:
+    hashes: Sequence[str]
+    urls: Sequence[str]
+    url_keys: Sequence[int]
+    bands: Sequence[int]
+    first_day: int
+    last_day: int
+    bucket_cap: int
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMerge:
+    """Put ``loose`` articles and every member of ``stories`` into story ``target``."""
+
+    target: int
+    stories: Sequence[int]
+    loose: Sequence[int]
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _sqlite_time(value: datetime) -> str:
+    """How :class:`~db.types.UTCDateTime` stores a datetime in SQLite (naive UTC text)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _ints(values: Iterable[int]) -> str:
+    """An integer array as a PostgreSQL array literal (psycopg dumps lists element by element
+    in Python; a literal costs one ``str.join``)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _ql(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+# --- host chrome ----------------------------------------------------------------
+
+
+def read_blocks(raw: Raw, keys: Iterable[tuple[int, int]], *, lock: bool) -> dict[tuple[int, int], BlockCount]:
+    """Current counts of (host key, block key) pairs that have been seen.
+
+    With ``lock``, the same statement first takes the index lock (PostgreSQL) and
+    asks for generic plans for the rest of the transaction: the index's statements
+    keep one shape whatever the values, so planning each run (what the engine's
+    connections are told to do, see :mod:`db.session`) would be wasted.
+    """
+    wanted = sorted(set(keys))
+    out: dict[tuple[int, int], BlockCount] = {}
+    if raw.pg:
+        head = ("SELECT pg_advisory_xact_lock(%s) AS l, set_config('plan_cache_mode', 'force_generic_plan', true) AS p"
+                if lock else "SELECT 1 AS l")
+        params: list[Any] = [LOCK_KEY] if lock else []
+        raw.cursor.execute(
+            f"SELECT b.* FROM ({head}) AS lock LEFT JOIN LATERAL (SELECT b.host_key, b.block_key, b.seen, "
+            "b.first_day, b.last_day FROM unnest(%s::bigint[], %s::bigint[]) AS k(h, bk) JOIN dedup_host_blocks b "
+            "ON b.host_key = k.h AND b.block_key = k.bk) AS b ON true",
+            [*params, _ints(k[0] for k in wanted), _ints(k[1] for k in wanted)],
+        )
+        for r in raw.cursor.fetchall():
+            if r[0] is not None:
+                out[(r[0], r[1])] = BlockCount(r[2], r[3], r[4])
+        return out
+    by_host: dict[int, list[int]] = {}
+    for host_key, block_key in wanted:
+        by_host.setdefault(host_key, []).append(block_key)
+    for host_key, block_keys in by_host.items():
+        for chunk in _chunks(block_keys):
+            for r in raw.rows(
+                "SELECT block_key, seen, first_day, last_day FROM dedup_host_blocks "
+                f"WHERE host_key = ? AND block_key IN ({','.join('?' * len(chunk))})",
+                [host_key, *chunk],
+            ):
+                out[(host_key, r[0])] = BlockCount(r[1], r[2], r[3])
+    return out
+
+
+_BLOCK_UPSERT = (
+    "ON CONFLICT (host_key, block_key) DO UPDATE SET seen = dedup_host_blocks.seen + excluded.seen, "
+    "first_day = {least}(dedup_host_blocks.first_day, excluded.first_day), "
+    "last_day = {greatest}(dedup_host_blocks.last_day, excluded.last_day)"
+)
+
+
+# --- signatures, bands, links, and the lookup -------------------------------------
+
+
+def write_and_lookup(raw: Raw, rows: IndexRows, keys: LookupKeys) -> Lookup:
+    """Read what the batch's articles meet among the articles indexed before it, and write
+    the batch's signature, band, link and block-count rows (PostgreSQL: one statement).
+
+    The read does not see the batch's own rows (on PostgreSQL a statement's ``WITH``
+    writes are invisible to its query; SQLite reads first): the indexer pairs a
+    batch's articles among themselves in memory.  Band hits come from buckets of the
+    batch's keys dated within the window, at most ``bucket_cap`` rows a bucket (the
+    most recent first): a bucket that crowded is a phrase many unrelated texts share,
+    and reading it whole would make the cost grow with the archive.  Exact copies
+    (content hash) are found whatever their date.  Block rows are sorted by key so
+    two writers never take row locks in opposite order.
+    """
+    if raw.pg:
+        raw.cursor.execute(_PG_WRITE_AND_LOOKUP, _pg_params(rows, keys))
+        found = raw.cursor.fetchall()
+    else:
+        found = _sqlite_lookup(raw, keys)
+        _sqlite_write(raw, rows)
+    out = Lookup()
+    for row in found:
+        tag, article_id = row[0], row[1]
+        if tag == 3:  # SQLite's band rows: (3, article id, key)
+            out.band_hits.setdefault(article_id, []).append(row[2])
+            continue
+        out.candidates[article_id] = Candidate(article_id, row[4], row[5], bytes(row[6]), list(_loads(row[7]) or []),
+                                               row[8])
+        if tag == 4:  # PostgreSQL's band arm: one row per candidate with its keys
+            out.band_hits.setdefault(article_id, []).extend(row[9])
+        elif tag == 0:
+            out.same_content.append((article_id, row[2]))
+        elif tag == 1:
+            out.by_url[row[2]] = article_id
+        else:
+            out.linking.append((row[3], article_id, row[2]))
+    if not raw.pg and out.band_hits:
+        _sqlite_candidates(raw, out, keys.scheme)
+    return out
+
+
+_SIG = "s.day, s.shingle_count, s.minhash, s.chrome, s.story_id"
+
+_PG_WRITE_AND_LOOKUP = _ql(
+    "WITH w_sig AS (INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, "
+    "wires) SELECT a, d, sc, h, n, m, c::json, w::json FROM unnest(?::int[], ?::int[], ?::text[], ?::bigint[], "
+    "?::int[], ?::bytea[], ?::text[], ?::text[]) AS t(a, d, sc, h, n, m, c, w)), "
+    "w_band AS (INSERT INTO dedup_bands (key, day, article_id) SELECT * FROM unnest(?::bigint[], ?::int[], ?::int[])), "
+    "w_link AS (INSERT INTO dedup_links (url_key, article_id, kind) SELECT * FROM unnest(?::bigint[], ?::int[], "
+    "?::text[]) ON CONFLICT (url_key, article_id) DO NOTHING), "
+    "w_block AS (INSERT INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
+    "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[], ?::int[], ?::int[], ?::text[]) "
+    + _BLOCK_UPSERT.format(least="LEAST", greatest="GREATEST") + ") "
+    f"(SELECT 0, a.id, a.content_hash, NULL::bigint, {_SIG}, NULL::bigint[] FROM articles a "
+    "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.content_hash = ANY(?::text[])) "
+    f"UNION ALL (SELECT 1, a.id, a.url, NULL::bigint, {_SIG}, NULL::bigint[] FROM articles a "
+    "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.url = ANY(?::text[])) "
+    f"UNION ALL (SELECT 2, l.article_id, l.kind, l.url_key, {_SIG}, NULL::bigint[] FROM dedup_links l "
+    "JOIN dedup_signatures s ON s.article_id = l.article_id WHERE l.url_key = ANY(?::bigint[])) "
+    # band hits grouped by article first: one signature probe per candidate
+    f"UNION ALL (SELECT 4, s.article_id, NULL, NULL, {_SIG}, h.keys FROM (SELECT b.article_id, "
+    "array_agg(b.key) AS keys FROM unnest(?::bigint[]) AS k(key) CROSS JOIN LATERAL (SELECT key, article_id "
+    "FROM dedup_bands WHERE key = k.key AND day BETWEEN ? AND ? ORDER BY day DESC, article_id DESC LIMIT ?) AS b "
+    "GROUP BY b.article_id) AS h JOIN dedup_signatures s ON s.article_id = h.article_id AND s.scheme = ?)"
+)
+
+
+def _pg_params(rows: IndexRows, keys: LookupKeys) -> list[Any]:
+    sigs = rows.signatures
+    links = sorted({(url_key, article_id): kind for url_key, article_id, kind in rows.links}.items())
+    blocks = sorted(rows.blocks)
+    return [
+        _ints(r[0] for r in sigs), _ints(r[1] for r in sigs), [r[2] for r in sigs], _ints(r[3] for r in sigs),
+        _ints(r[4] for r in sigs), [r[5] for r in sigs], [json.dumps(r[6]) for r in sigs],
+        [json.dumps(r[7]) for r in sigs],
+        _ints(b[0] for b in rows.bands), _ints(b[1] for b in rows.bands), _ints(b[2] for b in rows.bands),
+        _ints(k[0] for k, _ in links), _ints(k[1] for k, _ in links), [v for _, v in links],
+        _ints(r[0] for r in blocks), _ints(r[1] for r in blocks), [r[2] for r in blocks],
+        _ints(r[3] for r in blocks), _ints(r[4] for r in blocks), _ints(r[5] for r in blocks), [r[6] for r in blocks],
+        sorted(set(keys.hashes)), sorted(set(keys.urls)), _ints(sorted(set(keys.url_keys))),
+        _ints(sorted(set(keys.bands))), keys.first_day, keys.last_day, keys.bucket_cap, keys.scheme,
+    ]
+
+
+def _sqlite_lookup(raw: Raw, keys: LookupKeys) -> list[Any]:
+    """Rows ``(tag, article id, label, url key, day, shingle count, minhash, chrome, story)``;
+    band rows are ``(3, article id, key)``."""
+    found: list[Any] = []
+    for values, arm in (
+        (sorted(set(keys.hashes)), f"SELECT 0, a.id, a.content_hash, NULL, {_SIG} FROM articles a "
+         "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.content_hash IN ({})"),
+        (sorted(set(keys.urls)), f"SELECT 1, a.id, a.url, NULL, {_SIG} FROM articles a "
+         "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.url IN ({})"),
+        (sorted(set(keys.url_keys)), f"SELECT 2, l.article_id, l.kind, l.url_key, {_SIG} FROM dedup_links l "
+         "JOIN dedup_signatures s ON s.article_id = l.article_id WHERE l.url_key IN ({})"),
+    ):
+        for chunk in _chunks(values, 1000):
+            found.extend(raw.rows(arm.replace("{}", ",".join("?" * len(chunk))), chunk))
+    arm = ("SELECT * FROM (SELECT 3, article_id, key FROM dedup_bands WHERE key = ? "
+           "AND day BETWEEN ? AND ? ORDER BY day DESC, article_id DESC LIMIT ?)")
+    for chunk in _chunks(sorted(set(keys.bands)), _SQLITE_ARMS):
+        params = [p for k in chunk for p in (k, keys.first_day, keys.last_day, keys.bucket_cap)]
+        found.extend(raw.rows(" UNION ALL ".join([arm] * len(chunk)), params))
+    return found
+
+
+def _sqlite_candidates(raw: Raw, out: Lookup, scheme: str) -> None:
+    """Signatures of the band hits (SQLite: a second in-process statement, no round trip)."""
+    wanted = sorted(out.band_hits)
+    compatible: set[int] = set()
+    for chunk in _chunks(wanted):
+        for r in raw.rows(
+            "SELECT article_id, day, shingle_count, minhash, chrome, story_id FROM dedup_signatures "
+            f"WHERE article_id IN ({','.join('?' * len(chunk))}) AND scheme = ?",
+            [*chunk, scheme],
+        ):
+            compatible.add(r[0])
+            out.candidates[r[0]] = Candidate(r[0], r[1], r[2], bytes(r[3]), list(_loads(r[4]) or []), r[5])
+    for article_id in wanted:
+        if article_id not in compatible:
+            del out.band_hits[article_id]  # another signature scheme: its bands mean nothing here
+
+
+def _sqlite_write(raw: Raw, rows: IndexRows) -> None:
+    raw.many(
+        "INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, wires) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*r[:6], json.dumps(r[6]), json.dumps(r[7])) for r in rows.signatures],
+    )
+    raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", rows.bands)
+    links = sorted({(url_key, article_id): kind for url_key, article_id, kind in rows.links}.items())
+    raw.many(
+        "INSERT INTO dedup_links (url_key, article_id, kind) VALUES (?, ?, ?) ON CONFLICT (url_key, article_id) "
+        "DO NOTHING",
+        [(k[0], k[1], v) for k, v in links],
+    )
+    raw.many(
+        "INSERT INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) " + _BLOCK_UPSERT.format(least="MIN", greatest="MAX"),
+        sorted(rows.blocks),
+    )
+
+
+# --- pairs and stories ----------------------------------------------------------
+
+
+def write_pairs(raw: Raw, pairs: Sequence[Mapping[str, Any]], merges: Sequence[StoryMerge]) -> None:
+    """Store pairs (``a_id < b_id``; one already stored is left as it is) and apply story merges.
+
+    Each merge moves the members of its stories and its loose articles into the
+    target story, sets the target's row (its earliest member among the loose
+    articles and the stories' earliest ones, by published date, then first seen,
+    then id; its size), and drops the merged stories.  PostgreSQL: one statement.
+    """
+    if not pairs and not merges:
+        return
+    now = utcnow()
+    if raw.pg:
+        raw.cursor.execute(_PG_WRITE_PAIRS, _pg_pair_params(pairs, merges, now))
+        return
+    stamp = _sqlite_time(now)
+    raw.many(
+        "INSERT INTO dedup_pairs (a_id, b_id, containment_ab, containment_ba, jaccard, title_similarity, rule, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (a_id, b_id) DO NOTHING",
+        [(r["a_id"], r["b_id"], r["containment_ab"], r["containment_ba"], r["jaccard"], r["title_similarity"],
+          r["rule"], stamp) for r in pairs],
+    )
+    for merge in merges:
+        others = [s for s in merge.stories if s != merge.target]
+        if others:
+            raw.run(f"UPDATE dedup_signatures SET story_id = ? WHERE story_id IN ({_marks(others)})",
+                    [merge.target, *others])
+        if merge.loose:
+            raw.run(f"UPDATE dedup_signatures SET story_id = ? WHERE article_id IN ({_marks(merge.loose)})",
+                    [merge.target, *merge.loose])
+        loose, stories = list(merge.loose) or [0], list(merge.stories) or [0]
+        raw.run(
+            "INSERT INTO dedup_stories (id, earliest_article_id, size, updated_at) SELECT ?, "
+            f"(SELECT a.id FROM articles a WHERE a.id IN ({_marks(loose)}) OR a.id IN (SELECT earliest_article_id "
+            f"FROM dedup_stories WHERE id IN ({_marks(stories)})) "
+            "ORDER BY COALESCE(a.published_at, a.fetched_at), a.fetched_at, a.id LIMIT 1), "
+            "(SELECT count(*) FROM dedup_signatures WHERE story_id = ?), ? WHERE true "
+            "ON CONFLICT (id) DO UPDATE SET earliest_article_id = excluded.earliest_article_id, "
+            "size = excluded.size, updated_at = excluded.updated_at",
+            [merge.target, *loose, *stories, merge.target, stamp],
+        )
+        if others:
+            raw.run(f"DELETE FROM dedup_stories WHERE id IN ({_marks(others)})", others)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+# Every story of a merge is a row of m_story (the target's own story too, when it has one)
+# and every loose article a row of m_loose.  The parts read the snapshot from before the
+# statement: sizes count the members of the stories as they were plus the loose articles,
+# and the earliest member is chosen among the loose ones and each story's earliest.
+_PG_WRITE_PAIRS = _ql(
+    "WITH w_pair AS (INSERT INTO dedup_pairs (a_id, b_id, containment_ab, containment_ba, jaccard, "
+    "title_similarity, rule, created_at) SELECT a, b, cab, cba, j, t, r, ? FROM unnest(?::int[], ?::int[], "
+    "?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::text[]) AS p(a, b, cab, cba, j, t, r) "
+    "ON CONFLICT (a_id, b_id) DO NOTHING), "
+    "m_story AS (SELECT * FROM unnest(?::int[], ?::int[]) AS m(story, target)), "
+    "m_loose AS (SELECT * FROM unnest(?::int[], ?::int[]) AS m(article, target)), "
+    "w_moved AS (UPDATE dedup_signatures s SET story_id = m.target FROM m_story m "
+    "WHERE s.story_id = m.story AND m.story <> m.target), "
+    "w_loose AS (UPDATE dedup_signatures s SET story_id = m.target FROM m_loose m WHERE s.article_id = m.article), "
+    "contender AS (SELECT target, article AS id FROM m_loose UNION ALL "
+    "SELECT m.target, st.earliest_article_id FROM m_story m JOIN dedup_stories st ON st.id = m.story), "
+    "earliest AS (SELECT DISTINCT ON (c.target) c.target, a.id FROM contender c JOIN articles a ON a.id = c.id "
+    "ORDER BY c.target, COALESCE(a.published_at, a.fetched_at), a.fetched_at, a.id), "
+    "size AS (SELECT target, sum(n) AS n FROM (SELECT m.target, count(*) AS n FROM m_story m "
+    "JOIN dedup_signatures s ON s.story_id = m.story GROUP BY m.target UNION ALL "
+    "SELECT target, count(*) FROM m_loose GROUP BY target) AS counts GROUP BY target), "
+    "w_story AS (INSERT INTO dedup_stories (id, earliest_article_id, size, updated_at) "
+    "SELECT e.target, e.id, z.n, ? FROM earliest e JOIN size z ON z.target = e.target "
+    "ON CONFLICT (id) DO UPDATE SET earliest_article_id = excluded.earliest_article_id, size = excluded.size, "
+    "updated_at = excluded.updated_at), "
+    "w_drop AS (DELETE FROM dedup_stories st USING m_story m WHERE st.id = m.story AND m.story <> m.target) "
+    "SELECT 1"
+)
+
+
+def _pg_pair_params(pairs: Sequence[Mapping[str, Any]], merges: Sequence[StoryMerge], now: datetime) -> list[Any]:
+    stories = [(s, m.target) for m in merges for s in m.stories]
+    loose = [(a, m.target) for m in merges for a in m.loose]
+    return [
+        now, _ints(p["a_id"] for p in pairs), _ints(p["b_id"] for p in pairs),
+        [p["containment_ab"] for p in pairs], [p["containment_ba"] for p in pairs], [p["jaccard"] for p in pairs],
+        [p["title_similarity"] for p in pairs], [p["rule"] for p in pairs],
+        _ints(s for s, _ in stories), _ints(t for _, t in stories),
+        _ints(a for a, _ in loose), _ints(t for _, t in loose),
+        now,
+    ]
