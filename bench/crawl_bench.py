@@ -52,6 +52,9 @@ class RunResult:
     worker_cpu_seconds: float = 0.0  # extraction worker processes
     machine_busy: float = 0.0  # CPU seconds used by everything on the machine during the run
     machine_cores: int = 1
+    site_cpu_seconds: float = 0.0  # the benchmark site's server process
+    db_cpu_seconds: float = 0.0  # PostgreSQL backends serving this run (0 for SQLite: in-process)
+    started: float = 0.0  # time.monotonic() at the start (the site's clock too)
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -78,6 +81,15 @@ def _descendants_cpu(root: int) -> float:
         if p == root:
             total += cpu[pid]
     return total
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds of one process so far (Linux; 0 elsewhere or when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def _machine_busy() -> float:
@@ -147,7 +159,18 @@ def _site_stats(port: int, reset: bool = False) -> list[dict[str, Any]]:
     return data
 
 
-async def _crawl(config: Config) -> tuple[Counter[str], int, float]:
+def _db_backends(ctx: Any) -> list[int]:
+    """PIDs of the PostgreSQL backends of this run's connections (none for SQLite)."""
+    from sqlalchemy import text
+
+    with ctx.sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return []
+        rows = session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+        return [int(pid) for pid in rows.scalars()]
+
+
+async def _crawl(config: Config) -> tuple[Counter[str], int, float, float]:
     from ingest.pipeline import crawl_source
     from ingest.runner import live_context
 
@@ -159,24 +182,29 @@ async def _crawl(config: Config) -> tuple[Counter[str], int, float]:
             if s.status != "ok":
                 counts[f"run_{s.status}"] += 1
         workers_cpu = _descendants_cpu(os.getpid())  # before the pool stops with the context
-        return counts, ctx.fetcher.stats["requests"], workers_cpu
+        db_cpu = sum(_process_cpu(pid) for pid in _db_backends(ctx))  # backends opened by this run
+        return counts, ctx.fetcher.stats["requests"], workers_cpu, db_cpu
 
 
-def _one_run(config: Config, port: int) -> RunResult:
+def _one_run(config: Config, port: int, site_pid: int) -> RunResult:
     _site_stats(port, reset=True)
     workers_before = _descendants_cpu(os.getpid())
-    busy = _machine_busy()
+    busy, site_cpu = _machine_busy(), _process_cpu(site_pid)
+    started = time.monotonic()
     wall, cpu = time.perf_counter(), time.process_time()
-    counts, requests, workers_cpu = asyncio.run(_crawl(config))
+    counts, requests, workers_cpu, db_cpu = asyncio.run(_crawl(config))
     result = RunResult(
         time.perf_counter() - wall, time.process_time() - cpu, counts, _site_stats(port), requests,
         worker_cpu_seconds=max(0.0, workers_cpu - workers_before),
         machine_busy=_machine_busy() - busy, machine_cores=os.cpu_count() or 1,
+        site_cpu_seconds=_process_cpu(site_pid) - site_cpu, db_cpu_seconds=db_cpu, started=started,
     )
     return result
 
 
-def _measure(db_url: str, ports: list[int], args: argparse.Namespace, per_host: int, out: Any) -> None:
+def _measure(
+    db_url: str, ports: list[int], site_pid: int, args: argparse.Namespace, per_host: int, out: Any
+) -> None:
     """Child process: migrate, crawl twice, send both results back."""
     from ingest import runner
     from ingest.services import open_database
@@ -185,9 +213,9 @@ def _measure(db_url: str, ports: list[int], args: argparse.Namespace, per_host: 
         runner.article_hooks = lambda config, database: []  # type: ignore[assignment]
     config = build_config(db_url, ports, args, per_host)
     open_database(config).close()  # migrations are not part of the crawl
-    first = _one_run(config, ports[0])
+    first = _one_run(config, ports[0], site_pid)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    second = _one_run(config, ports[0])
+    second = _one_run(config, ports[0], site_pid)
     out.send((first, second, peak_mb))
 
 
@@ -227,10 +255,11 @@ def _report(kind: str, first: RunResult, second: RunResult, peak_mb: float, args
           f"workers over {first.seconds:.1f}s wall = {100 * cpu / first.seconds:.0f}% of one core; "
           f"{1000 * first.cpu_seconds / max(stored, 1):.1f} + {1000 * first.worker_cpu_seconds / max(stored, 1):.1f}"
           f" ms CPU per stored article")
-    others = first.machine_busy - cpu
+    others = first.machine_busy - cpu - first.site_cpu_seconds - first.db_cpu_seconds
     print(f"machine: {first.machine_busy:.1f} CPU-s busy of {first.machine_cores * first.seconds:.1f} available "
-          f"({100 * first.machine_busy / (first.machine_cores * first.seconds):.0f}%); everything else "
-          f"(site server, database server, other users) {others:.1f} CPU-s")
+          f"({100 * first.machine_busy / (first.machine_cores * first.seconds):.0f}%): site server "
+          f"{first.site_cpu_seconds:.1f}, database server {first.db_cpu_seconds:.1f}, everything else "
+          f"(other users) {others:.1f} CPU-s")
     ceiling = min(first.machine_cores * stored / max(cpu, 1e-9), stored / max(first.cpu_seconds, 1e-9))
     print(f"CPU-bound ceiling at this crawler cost on an otherwise idle machine: {ceiling:.0f} articles/s "
           f"(the main process, one core for HTTP + database, is the binding part)")
@@ -238,9 +267,14 @@ def _report(kind: str, first: RunResult, second: RunResult, peak_mb: float, args
     print(f"politeness bound: {args.hosts} hosts x {args.per_host_concurrency} per host / "
           f"{args.delay_ms} ms = {bound:.0f} requests/s; global concurrency {args.concurrency}")
     peaks = [h["peak_in_flight"] for h in first.site]
-    ends = sorted(h["last"] - min(x["first"] for x in first.site) for h in first.site)
+    served = [h for h in first.site if h["first"]]
+    begin = min(h["first"] for h in served)
+    ends = sorted(h["last"] - begin for h in served)
     print(f"per-host peak in-flight: max {max(peaks)} (limit {args.per_host_concurrency}); "
-          f"hosts finished between {ends[0]:.1f}s and {ends[-1]:.1f}s")
+          f"hosts finished between {ends[0]:.1f}s and {ends[-1]:.1f}s after the first request")
+    print(f"phases: {begin - first.started:.2f}s until the first request, {ends[-1]:.2f}s of requests, "
+          f"{first.started + first.seconds - begin - ends[-1]:.2f}s after the last one "
+          f"(extract and store the tail, finish the runs)")
     site_second: Counter[str] = Counter()
     for h in second.site:
         site_second.update(h["kinds"])
@@ -270,12 +304,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"site: {per_host * args.hosts} articles on {args.hosts} hosts, "
           f"{args.delay_ms:g} ms per request; cores: {os.cpu_count()}")
     ctx = multiprocessing.get_context("fork")
-    with SiteProcess(spec) as ports, tempfile.TemporaryDirectory() as tmp:
+    site = SiteProcess(spec)
+    with site as ports, tempfile.TemporaryDirectory() as tmp:
         for kind in [k.strip() for k in args.db.split(",") if k.strip()]:
             url, drop = _fresh_database(kind, args.pg_url, Path(tmp))
             try:
                 parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_measure, args=(url, ports, args, per_host, child))
+                proc = ctx.Process(target=_measure, args=(url, ports, site.pid, args, per_host, child))
                 proc.start()
                 first, second, peak = parent.recv()
                 proc.join()

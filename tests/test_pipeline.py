@@ -182,3 +182,42 @@ def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     assert remote.values["title"] == EXPECTED[path]["title"]
     assert remote.raw is not None and remote.raw["size"] == len(html)
     assert junk.values is None and junk.outcome in (Outcome.NOT_ARTICLE, Outcome.PARSE_ERROR)
+
+
+def test_extract_pool_replaces_a_dead_worker(site: DemoSite) -> None:
+    """A killed worker fails only the page it held (parse_error); the next page gets a new worker."""
+    import os
+    import signal
+    import urllib.request
+
+    from ingest.extract_pool import ExtractPool
+    from ingest.normalize import Hints
+    from ingest.outcomes import Outcome
+
+    path = next(iter(EXPECTED))
+    url = site.outlets[EXPECTED[path]["outlet"]] + path.lstrip("/")
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        html = resp.read()
+    hints = Hints(url, url)
+    pool = ExtractPool(1)
+
+    async def run() -> tuple[Outcome, Outcome, Outcome, int, int]:
+        first = await pool.prepare(html, url, "text/html", hints, None)
+        (worker,) = pool._pool
+        pid = worker.process.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # the page below is sent but never answered
+        held = asyncio.ensure_future(pool.prepare(html, url, "text/html", hints, None))
+        await asyncio.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        lost = await held
+        after = await pool.prepare(html, url, "text/html", hints, None)
+        (replacement,) = pool._pool
+        return first.outcome, lost.outcome, after.outcome, pid, replacement.process.pid or 0
+
+    try:
+        first, lost, after, pid, new_pid = asyncio.run(run())
+    finally:
+        pool.close()
+    assert (first, lost, after) == (Outcome.STORED, Outcome.PARSE_ERROR, Outcome.STORED)
+    assert new_pid != pid

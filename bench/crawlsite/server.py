@@ -193,6 +193,11 @@ class SiteProcess:
         ports: list[int] = self._parent.recv()
         return ports
 
+    @property
+    def pid(self) -> int:
+        """The site server's process id (its CPU is reported separately)."""
+        return self._proc.pid or 0
+
     def __exit__(self, *exc: object) -> None:
         self._proc.terminate()
         self._proc.join(10)
