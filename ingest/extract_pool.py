@@ -62,11 +62,12 @@ class Prepared:
 
 def reject_reason(article: ExtractedArticle) -> tuple[Outcome, str] | None:
     flags = set(article.flags)
-    if ExtractionFlag.PAYWALLED in flags and article.word_count < MIN_WORDS * 3:
+    words = article.word_count  # a property that splits the whole body: once
+    if ExtractionFlag.PAYWALLED in flags and words < MIN_WORDS * 3:
         return Outcome.PAYWALLED, "paywall with a short body"
-    if not article.text.strip() or article.word_count < MIN_WORDS:
+    if not article.text.strip() or words < MIN_WORDS:
         why = ", ".join(str(f) for f in article.flags) or "no body text"
-        return Outcome.NOT_ARTICLE, f"{article.word_count} words ({why})"
+        return Outcome.NOT_ARTICLE, f"{words} words ({why})"
     return None
 
 

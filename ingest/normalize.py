@@ -22,8 +22,12 @@ _SPACE = re.compile(r"\s+")
 
 
 def content_hash(text: str) -> str:
-    """SHA-256 of the body after NFKC, case folding and whitespace folding."""
-    folded = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """SHA-256 of the body after NFKC, case folding and whitespace folding.
+
+    ``split()``/``join`` folds exactly the runs ``\\s+`` matches (both use
+    ``str.isspace``) at a fraction of the regex's cost.
+    """
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
