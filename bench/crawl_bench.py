@@ -10,9 +10,13 @@ robots.txt ``Sitemap:`` line.  The crawl is the real one — ``ingest.runner.
 run_crawls`` with the configured politeness — into a fresh SQLite file and a
 fresh PostgreSQL database (``$INGEST_TEST_DATABASE_URL`` or ``--pg-url``).
 
-Printed per database: stored articles per second, peak RSS, CPU use of the
-crawler, per-host peak concurrency and finishing times (which budget was the
-limit), then a second run over the unchanged site and how many requests it made.
+Printed per database: stored articles per second, peak RSS, CPU per article
+of the crawler, its extraction workers, the site server and the PostgreSQL
+backends, the phases of the run, per-host peak concurrency and finishing
+times, and three ceilings (politeness budget, CPU of the whole machine, the
+one store writer): the lowest is the limit.  Then a second run over the
+unchanged site and how many requests it made.  ``--extract-workers`` defaults
+to one per core (the config's default is 1).
 Each database is measured in a forked child so the peak RSS is that run's own.
 """
 
@@ -55,6 +59,7 @@ class RunResult:
     site_cpu_seconds: float = 0.0  # the benchmark site's server process
     db_cpu_seconds: float = 0.0  # PostgreSQL backends serving this run (0 for SQLite: in-process)
     started: float = 0.0  # time.monotonic() at the start (the site's clock too)
+    writer_busy: float = 0.0  # seconds the store writer spent writing batches
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -170,7 +175,7 @@ def _db_backends(ctx: Any) -> list[int]:
         return [int(pid) for pid in rows.scalars()]
 
 
-async def _crawl(config: Config) -> tuple[Counter[str], int, float, float]:
+async def _crawl(config: Config) -> tuple[Counter[str], int, float, float, float]:
     from ingest.pipeline import crawl_source
     from ingest.runner import live_context
 
@@ -183,7 +188,8 @@ async def _crawl(config: Config) -> tuple[Counter[str], int, float, float]:
                 counts[f"run_{s.status}"] += 1
         workers_cpu = _descendants_cpu(os.getpid())  # before the pool stops with the context
         db_cpu = sum(_process_cpu(pid) for pid in _db_backends(ctx))  # backends opened by this run
-        return counts, ctx.fetcher.stats["requests"], workers_cpu, db_cpu
+        writer_busy = ctx.writer.busy_seconds if ctx.writer is not None else 0.0
+        return counts, ctx.fetcher.stats["requests"], workers_cpu, db_cpu, writer_busy
 
 
 def _one_run(config: Config, port: int, site_pid: int) -> RunResult:
@@ -192,12 +198,13 @@ def _one_run(config: Config, port: int, site_pid: int) -> RunResult:
     busy, site_cpu = _machine_busy(), _process_cpu(site_pid)
     started = time.monotonic()
     wall, cpu = time.perf_counter(), time.process_time()
-    counts, requests, workers_cpu, db_cpu = asyncio.run(_crawl(config))
+    counts, requests, workers_cpu, db_cpu, writer_busy = asyncio.run(_crawl(config))
     result = RunResult(
         time.perf_counter() - wall, time.process_time() - cpu, counts, _site_stats(port), requests,
         worker_cpu_seconds=max(0.0, workers_cpu - workers_before),
         machine_busy=_machine_busy() - busy, machine_cores=os.cpu_count() or 1,
         site_cpu_seconds=_process_cpu(site_pid) - site_cpu, db_cpu_seconds=db_cpu, started=started,
+        writer_busy=writer_busy,
     )
     return result
 
@@ -260,12 +267,21 @@ def _report(kind: str, first: RunResult, second: RunResult, peak_mb: float, args
           f"({100 * first.machine_busy / (first.machine_cores * first.seconds):.0f}%): site server "
           f"{first.site_cpu_seconds:.1f}, database server {first.db_cpu_seconds:.1f}, everything else "
           f"(other users) {others:.1f} CPU-s")
-    ceiling = min(first.machine_cores * stored / max(cpu, 1e-9), stored / max(first.cpu_seconds, 1e-9))
-    print(f"CPU-bound ceiling at this crawler cost on an otherwise idle machine: {ceiling:.0f} articles/s "
-          f"(the main process, one core for HTTP + database, is the binding part)")
     bound = args.hosts * args.per_host_concurrency / max(args.delay_ms / 1000, 1e-9)
-    print(f"politeness bound: {args.hosts} hosts x {args.per_host_concurrency} per host / "
-          f"{args.delay_ms} ms = {bound:.0f} requests/s; global concurrency {args.concurrency}")
+    total_cpu = first.machine_busy - max(others, 0.0)  # crawler, workers, site and database server
+    cpu_ceiling = first.machine_cores * stored / max(total_cpu, 1e-9)
+    writer_ceiling = stored / max(first.writer_busy, 1e-9)
+    limits = {
+        f"politeness budget ({args.hosts} hosts x {args.per_host_concurrency} per host / {args.delay_ms:g} ms)": bound,
+        f"CPU ({1000 * total_cpu / max(stored, 1):.1f} ms per article of crawler + site + database "
+        f"on {first.machine_cores} cores)": cpu_ceiling,
+        f"the one store writer (busy {first.writer_busy:.1f}s of {first.seconds:.1f}s: "
+        f"{1000 * first.writer_busy / max(stored, 1):.2f} ms per article)": writer_ceiling,
+    }
+    for name, value in sorted(limits.items(), key=lambda kv: kv[1]):
+        print(f"ceiling {value:6.0f} articles/s: {name}")
+    print(f"global concurrency {args.concurrency}; the lowest ceiling is the limit "
+          f"(requests per article: 1, plus {len(first.site) * 2} feed/robots requests in all)")
     peaks = [h["peak_in_flight"] for h in first.site]
     served = [h for h in first.site if h["first"]]
     begin = min(h["first"] for h in served)
@@ -295,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--no-dedup", dest="dedup", action="store_false",
                         help="skip the near-duplicate indexing hook (isolates the crawl itself)")
-    parser.add_argument("--extract-workers", type=int, default=None,
-                        help="fetch.extract_workers (default: the config default)")
+    parser.add_argument("--extract-workers", type=int, default=os.cpu_count() or 1,
+                        help="fetch.extract_workers (default: one per core)")
     parser.add_argument("--pg-url", default=os.environ.get("INGEST_TEST_DATABASE_URL"))
     args = parser.parse_args(argv)
     per_host = max(1, args.articles // args.hosts)

@@ -323,6 +323,8 @@ class StoreWriter:
         self.ctx = ctx
         self._pending: list[tuple[_StoreJob, asyncio.Future[AttemptRecord]]] = []
         self._draining = False
+        self.busy_seconds = 0.0  # wall time spent writing batches: shows when the writer is the limit
+        self.batches = 0
 
     async def store(self, job: _StoreJob) -> AttemptRecord:
         future: asyncio.Future[AttemptRecord] = asyncio.get_running_loop().create_future()
@@ -338,8 +340,10 @@ class StoreWriter:
                 batch = self._pending[: self.MAX_BATCH]
                 del self._pending[: self.MAX_BATCH]
                 jobs = [job for job, _ in batch]
+                started = time.perf_counter()
                 try:
                     results = await asyncio.to_thread(self._write, jobs)
+                    self.batches += 1
                 except BaseException as exc:  # delivered to each waiting page, never lost
                     for _, future in batch:
                         if not future.done():
@@ -347,6 +351,8 @@ class StoreWriter:
                     if not isinstance(exc, Exception):
                         raise
                     continue
+                finally:
+                    self.busy_seconds += time.perf_counter() - started
                 for (_, future), result in zip(batch, results, strict=True):
                     if future.done():
                         continue
