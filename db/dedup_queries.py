@@ -105,8 +105,14 @@ def articles(session: Session, ids: Sequence[int]) -> list[ArticleText]:
 
 
 def article_batch(session: Session, after_id: int, limit: int) -> list[ArticleText]:
-    """The next ``limit`` articles after ``after_id`` (keyset pagination, for rebuilds)."""
-    stmt = select(*_ARTICLE_COLUMNS).where(Article.id > after_id).order_by(Article.id).limit(limit)
+    """The next ``limit`` articles after ``after_id`` not indexed yet (keyset pagination, for rebuilds)."""
+    indexed = select(DedupSignature.article_id).where(DedupSignature.article_id == Article.id)
+    stmt = (
+        select(*_ARTICLE_COLUMNS)
+        .where(Article.id > after_id, ~indexed.exists())
+        .order_by(Article.id)
+        .limit(limit)
+    )
     return [_article(r) for r in session.connection().execute(stmt)]
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from ingest.dedup.text import Analysis, analyze
 from ingest.normalize import Hints, article_values, raw_page_values
 from ingest.outcomes import Outcome
 from scrapers import ExtractedArticle, ExtractionFlag, extract
@@ -43,7 +44,7 @@ from scrapers import ExtractedArticle, ExtractionFlag, extract
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 40
-_PRELOAD = ["scrapers", "ingest.normalize", "ingest.extract_pool"]
+_PRELOAD = ["scrapers", "ingest.normalize", "ingest.dedup.text", "ingest.extract_pool"]
 _HEADER = struct.Struct("!i")  # multiprocessing.connection's framing, so workers use recv_bytes()
 _LONG_HEADER = struct.Struct("!Q")
 _READ_SIZE = 256 * 1024
@@ -58,6 +59,8 @@ class Prepared:
     error: str | None = None
     values: dict[str, Any] | None = None
     raw: dict[str, Any] | None = None
+    analysis: Analysis | None = None
+    """The body read for the near-duplicate index (:func:`ingest.dedup.text.analyze`), when asked."""
 
 
 def reject_reason(article: ExtractedArticle) -> tuple[Outcome, str] | None:
@@ -72,9 +75,18 @@ def reject_reason(article: ExtractedArticle) -> tuple[Outcome, str] | None:
 
 
 def prepare_page(
-    content: bytes, final_url: str, content_type: str | None, hints: Hints, source_id: int | None
+    content: bytes,
+    final_url: str,
+    content_type: str | None,
+    hints: Hints,
+    source_id: int | None,
+    analyze_body: bool = False,
 ) -> Prepared:
-    """Extract, judge, normalize and compress one page; never raises for a bad page."""
+    """Extract, judge, normalize and compress one page; never raises for a bad page.
+
+    ``analyze_body``: also read the body for the near-duplicate index here, in the
+    worker, so the store writer only has to sign what is not chrome.
+    """
     try:
         article = extract(content, final_url, content_type=content_type)
     except Exception as exc:  # extract() promises not to raise; a bug is recorded, not fatal
@@ -88,7 +100,12 @@ def prepare_page(
     except Exception as exc:  # a normalization bug fails this page only
         log.exception("normalizing %s failed", final_url)
         return Prepared(Outcome.PARSE_ERROR, repr(exc))
-    return Prepared(values=values, raw=raw_page_values(final_url, content, content_type))
+    try:
+        analysis = analyze(values["body"]) if analyze_body else None
+    except Exception:  # the index reads the body itself later
+        log.exception("reading %s for the near-duplicate index failed", final_url)
+        analysis = None
+    return Prepared(values=values, raw=raw_page_values(final_url, content, content_type), analysis=analysis)
 
 
 def _worker_main(conn: Connection) -> None:
@@ -269,13 +286,20 @@ class ExtractPool:
         self._ctx: Any = None
 
     async def prepare(
-        self, content: bytes, final_url: str, content_type: str | None, hints: Hints, source_id: int | None
+        self,
+        content: bytes,
+        final_url: str,
+        content_type: str | None,
+        hints: Hints,
+        source_id: int | None,
+        analyze_body: bool = False,
     ) -> Prepared:
+        """:func:`prepare_page` in a worker."""
         if self._closed:
             raise RuntimeError("ExtractPool used after close()")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Prepared] = loop.create_future()
-        self._queue.append(((content, final_url, content_type, hints, source_id), future))
+        self._queue.append(((content, final_url, content_type, hints, source_id, analyze_body), future))
         self._dispatch(loop)
         try:
             return await future

@@ -33,6 +33,7 @@ from db import repository as repo
 from db.session import transaction
 from ingest.attempts import AttemptRecord
 from ingest.config import Config, SourceConfig
+from ingest.dedup.text import Analysis
 from ingest.discovery import Discovered, discover
 from ingest.errors import FetchError
 from ingest.extract_pool import MIN_WORDS, ExtractPool, prepare_page, reject_reason
@@ -49,6 +50,8 @@ class StoredArticle:
 
     id: int
     values: Mapping[str, Any]
+    analysis: Analysis | None = None
+    """The body already read for the near-duplicate index (in an extraction worker), if it was."""
 
 
 ArticleHook = Callable[[Session, Sequence[StoredArticle]], None]
@@ -220,7 +223,7 @@ async def _process_one(
         log.info("%s: %s (%s)", link.url, exc.outcome, exc)
         return AttemptRecord.from_error(exc, "article")
     hints = Hints(link.url, page.final_url, link.published_at, link.title, language)
-    args = (page.content, page.final_url, page.content_type, hints, source_id)
+    args = (page.content, page.final_url, page.content_type, hints, source_id, ctx.config.dedup.enabled)
     if ctx.extractor is not None:
         prepared = await ctx.extractor.prepare(*args)
     else:
@@ -229,7 +232,9 @@ async def _process_one(
         return AttemptRecord.from_page(page, "article", prepared.outcome, error=prepared.error)
     if ctx.writer is None:
         ctx.writer = StoreWriter(ctx)
-    return await ctx.writer.store(_StoreJob(page, prepared.values, prepared.raw, source_id, run_id))
+    return await ctx.writer.store(
+        _StoreJob(page, prepared.values, prepared.raw, source_id, run_id, prepared.analysis)
+    )
 
 
 _reject_reason = reject_reason  # the old private name
@@ -304,6 +309,7 @@ class _StoreJob:
     raw: dict[str, Any]
     source_id: int | None
     run_id: int | None
+    analysis: Analysis | None = None
 
 
 class StoreWriter:
@@ -409,7 +415,7 @@ class StoreWriter:
                 records[i].outcome = Outcome.DUPLICATE_URL
                 continue
             records[i].article_id = article_id
-            new.append(StoredArticle(article_id, jobs[i].values))
+            new.append(StoredArticle(article_id, jobs[i].values, jobs[i].analysis))
             stored.setdefault((jobs[i].run_id, jobs[i].source_id), []).append(_attempt_row(records[i]))
         if new:
             for hook in self.ctx.article_hooks:

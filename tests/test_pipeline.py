@@ -160,6 +160,7 @@ def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     """Extraction in a worker process gives the same rows as in-process; close() is idempotent."""
     import urllib.request
 
+    from ingest.dedup.text import analyze
     from ingest.extract_pool import ExtractPool, prepare_page
     from ingest.normalize import Hints
     from ingest.outcomes import Outcome
@@ -171,7 +172,7 @@ def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     hints = Hints(url, url)
     pool = ExtractPool(1)
     try:
-        remote = asyncio.run(pool.prepare(html, url, "text/html", hints, None))
+        remote = asyncio.run(pool.prepare(html, url, "text/html", hints, None, True))
         junk = asyncio.run(pool.prepare(b"\x00\xff not html", url, "text/html", hints, None))
     finally:
         pool.close()
@@ -179,6 +180,11 @@ def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     local = prepare_page(html, url, "text/html", hints, None)
     assert remote.values is not None and local.values is not None
     assert remote.values["content_hash"] == local.values["content_hash"]
+    # the body read for the near-duplicate index in the worker is what the index would read
+    here = analyze(local.values["body"])
+    assert local.analysis is None and remote.analysis is not None
+    assert remote.analysis.line_keys == here.line_keys and remote.analysis.lines == here.lines
+    assert remote.analysis.word_hashes.tolist() == here.word_hashes.tolist() and len(here.word_hashes) > 50
     assert remote.values["title"] == EXPECTED[path]["title"]
     assert remote.raw is not None and remote.raw["size"] == len(html)
     assert junk.values is None and junk.outcome in (Outcome.NOT_ARTICLE, Outcome.PARSE_ERROR)

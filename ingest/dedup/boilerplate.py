@@ -73,12 +73,12 @@ def learn(
                 found[3] = min(found[3], s.day)
                 found[4] = max(found[4], s.day)
     state = di.read_blocks(raw, added.keys(), lock=lock)
+    recurring = {key for key, found in added.items() if found[2] > 1}  # blocks later articles see again
     chrome: list[frozenset[int]] = []
-    last = len(sightings) - 1
-    for i, s in enumerate(sightings):
+    for s in sightings:
         chrome.append(frozenset(b for b in s.blocks if is_chrome(state.get((s.host_key, b)), settings)))
-        if i < last:  # what the batch's later articles see
-            for b in s.blocks:
+        for b in s.blocks:
+            if (s.host_key, b) in recurring:
                 state[(s.host_key, b)] = _seen_on(state.get((s.host_key, b)), s.day)
     rows = [(h, b, s.host[:255], seen, first, final, text[:SAMPLE_CHARS])
             for (h, b), (s, text, seen, first, final) in added.items()]

@@ -36,7 +36,8 @@ def make_hook(config: Config, engine: Engine) -> ArticleHook:
         if not settings.enabled or not stored:
             return
         # a batch indexes exactly like its articles one at a time, in id order (see indexer)
-        indexer.index(session, [article_text(a) for a in sorted(stored, key=lambda a: a.id)])
+        ordered = sorted(stored, key=lambda a: a.id)
+        indexer.index(session, [article_text(a) for a in ordered], [a.analysis for a in ordered])
 
     return hook
 

@@ -22,11 +22,13 @@ so two daemons' batches are ordered and the later one meets the earlier one.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import TypedDict
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from db import dedup_index as di
@@ -36,6 +38,7 @@ from db.dedup_queries import ArticleText
 from db.raw import Raw
 from ingest.dedup import minhash
 from ingest.dedup.boilerplate import BlockSighting, host_of, learn
+from ingest.dedup.keyfilter import KeyFilter
 from ingest.dedup.prepared import Prepared, prepare, prepare_analysis
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.signals import link_targets
@@ -45,8 +48,6 @@ from ingest.dedup.verify import EXACT, Scores, decide, score
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-Mapper = Callable[[Callable[[str], Analysis], Sequence[str]], Iterable[Analysis]]
-"""How :func:`~ingest.dedup.text.analyze` is mapped over a batch's bodies (a rebuild uses a process pool)."""
 
 
 def day_of(article: ArticleText) -> int:
@@ -72,6 +73,14 @@ class _New:
     prepared: Prepared
     targets: dict[str, str]
     """Canonical URLs this article declares as its original, by kind."""
+
+
+def _analyses(articles: Sequence[ArticleText], given: Sequence[Analysis | None]) -> list[Analysis]:
+    """Each article's analysis: the given one, else read now."""
+    return [
+        found if (found := given[i] if i < len(given) else None) is not None else analyze(a.body)
+        for i, a in enumerate(articles)
+    ]
 
 
 class PreparedCache:
@@ -100,30 +109,39 @@ class PreparedCache:
 class Indexer:
     """Indexes batches of new articles under one set of settings."""
 
-    def __init__(self, settings: DedupSettings, mapper: Mapper | None = None) -> None:
+    def __init__(self, settings: DedupSettings, key_filter: KeyFilter | None = None) -> None:
         self.settings = settings
         self.cache = PreparedCache()
-        self._map: Mapper = mapper or (lambda fn, bodies: map(fn, bodies))
+        self.key_filter = key_filter
+        """Set by a rebuild, which writes every band row itself: buckets it never wrote are not looked up."""
 
-    def index(self, session: Session, articles: Sequence[ArticleText]) -> IndexReport:
-        """Index ``articles`` (in id order) inside the caller's transaction."""
+    def index(
+        self, session: Session, articles: Sequence[ArticleText], analyses: Sequence[Analysis | None] = ()
+    ) -> IndexReport:
+        """Index ``articles`` (in id order) inside the caller's transaction.
+
+        ``analyses``: their bodies already read (:func:`~ingest.dedup.text.analyze`, e.g. by an
+        extraction worker), by position; the missing ones are read here.
+        """
         report = IndexReport(articles=len(articles))
         if not articles:
             return report
         s = self.settings
         raw = Raw(session)
-        analyses = list(self._map(analyze, [a.body for a in articles]))
+        read = _analyses(articles, analyses)
         days = [day_of(a) for a in articles]
         sightings = []
-        for a, d, an in zip(articles, days, analyses, strict=True):
+        for a, d, an in zip(articles, days, read, strict=True):
             host = host_of(a.url, a.source_id)
             sightings.append(BlockSighting(host, key64(host), d, an.blocks(s.chrome_max_chars)))
         chrome, block_rows = learn(raw, sightings, s, lock=True)  # the index lock comes first
         new = [
             _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
-            for a, d, si, c, an in zip(articles, days, sightings, chrome, analyses, strict=True)
+            for a, d, si, c, an in zip(articles, days, sightings, chrome, read, strict=True)
         ]
         seen = di.write_and_lookup(raw, self._rows(new, block_rows), self._keys(new))
+        if self.key_filter is not None:
+            self.key_filter.add([k for n in new for k in n.prepared.bands])
         candidates = self._candidates(new, seen)
         report.candidates = len(candidates)
         pairs = self._verify(session, new, candidates, seen.candidates, report)
@@ -156,12 +174,15 @@ class Indexer:
             hashes=[n.article.content_hash for n in new],
             urls=[t for n in new for t in n.targets.values()],
             url_keys=[key64(n.article.url) for n in new],
-            bands=[k for n in new for k in n.prepared.bands],
+            bands=self._maybe_indexed([k for n in new for k in n.prepared.bands]),
             first_day=min(n.day for n in new) - s.window_days,
             last_day=max(n.day for n in new) + s.window_days,
             bucket_cap=s.max_bucket_rows,
             scheme=s.scheme,
         )
+
+    def _maybe_indexed(self, keys: list[int]) -> list[int]:
+        return keys if self.key_filter is None else self.key_filter.maybe(keys)
 
     def _candidates(self, new: Sequence[_New], seen: Lookup) -> dict[tuple[int, int], str | None]:
         """Unordered pairs to look at, each with a rule already decided by a signal (or None).
@@ -183,17 +204,11 @@ class Indexer:
         for article_id, content_hash in seen.same_content:
             by_hash.setdefault(content_hash, []).append(article_id)
         by_url = dict(seen.by_url)
-        linking: dict[int, list[tuple[int, str]]] = {}  # url key -> [(article id, kind)] of articles declaring that URL their original
+        linking: dict[int, list[tuple[int, str]]] = {}  # url key -> [(article id, kind)] declaring it their original
         for url_key, article_id, kind in seen.linking:
             linking.setdefault(url_key, []).append((article_id, kind))
-        single = len(new) == 1  # the common case (one stored article): every hit is its own
-        buckets: dict[int, list[tuple[int, int]]] = {}  # key -> [(day, article id)]: earlier, then the batch
-        if not single:
-            for other, keys in seen.band_hits.items():
-                day = seen.candidates[other].day
-                for key in keys:
-                    buckets.setdefault(key, []).append((day, other))
-        for n in new:
+        band_hits = _band_meetings(new, seen, s.window_days)
+        for n, hits in zip(new, band_hits, strict=True):
             me = n.article.id
             for other in by_hash.get(n.article.content_hash, []):
                 add(me, other, EXACT)
@@ -202,19 +217,6 @@ class Indexer:
                     add(me, by_url[target], kind)
             for other, kind in linking.get(key64(n.article.url), []):
                 add(me, other, kind)
-            hits: Counter[int] = Counter()
-            if single:
-                for other, keys in seen.band_hits.items():
-                    if abs(seen.candidates[other].day - n.day) <= s.window_days:
-                        hits[other] = len(keys)
-                for other, _ in hits.most_common(s.max_candidates):
-                    add(me, other, None)
-                break
-            own = set(n.prepared.bands)
-            for key in own:
-                for day, other in buckets.get(key, ()):
-                    if abs(day - n.day) <= s.window_days:
-                        hits[other] += 1
             for other, _ in hits.most_common(s.max_candidates):
                 add(me, other, None)
             # what later articles of the batch will meet
@@ -222,8 +224,6 @@ class Indexer:
             by_url[n.article.url] = me
             for kind, target in n.targets.items():
                 linking.setdefault(key64(target), []).append((me, kind))
-            for key in own:
-                buckets.setdefault(key, []).append((n.day, me))
         return found
 
     def _verify(
@@ -294,6 +294,52 @@ class Indexer:
             out[article.id] = prepare(article.body, article.title, self.settings, chrome)
             self.cache.put(article.id, out[article.id])
         return out
+
+
+def _band_meetings(new: Sequence[_New], seen: Lookup, window: int) -> list[Counter[int]]:
+    """For each new article (by position), how many band keys it shares with each article it
+    meets within ``window`` days: the earlier ones from the lookup, and the batch's own
+    articles before it.
+
+    The batch's keys are sorted once (NumPy), so finding who holds a key is a binary
+    search and the batch meets itself through runs of equal keys, instead of a dict
+    entry per key and article.
+    """
+    hits: list[Counter[int]] = [Counter() for _ in new]
+    if len(new) == 1:  # every key the lookup returned is this article's own
+        for other, shared in seen.band_hits.items():
+            if abs(seen.candidates[other].day - new[0].day) <= window:
+                hits[0][other] = len(set(shared))
+        return hits
+    counts = [len(n.prepared.bands) for n in new]
+    if not sum(counts):
+        return hits
+    keys = np.fromiter(chain.from_iterable(n.prepared.bands for n in new), dtype=np.int64, count=sum(counts))
+    owner = np.repeat(np.arange(len(new)), counts)
+    order = np.argsort(keys, kind="stable")  # stable: within a key, the batch's order
+    keys, owner = keys[order], owner[order]
+    new_days = [n.day for n in new]
+    for other, other_keys in seen.band_hits.items():
+        day = seen.candidates[other].day
+        wanted = np.unique(np.asarray(other_keys, dtype=np.int64))
+        lo, hi = np.searchsorted(keys, wanted, "left"), np.searchsorted(keys, wanted, "right")
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            for i in set(owner[a:b].tolist()):
+                if abs(day - new_days[i]) <= window:
+                    hits[i][other] += 1
+    same = np.flatnonzero(keys[1:] == keys[:-1])
+    if len(same):
+        starts = same[np.r_[True, same[1:] != same[:-1] + 1]]  # first index of each run of equal keys
+        for start in starts.tolist():
+            end = start + 1
+            while end < len(keys) and keys[end] == keys[start]:
+                end += 1
+            members = sorted(set(owner[start:end].tolist()))
+            for j, later in enumerate(members):
+                for earlier in members[:j]:
+                    if abs(new_days[later] - new_days[earlier]) <= window:
+                        hits[later][new[earlier].article.id] += 1
+    return hits
 
 
 _EXACT_SCORES = Scores(1.0, 1.0, 1.0, None, 0)

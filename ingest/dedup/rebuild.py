@@ -4,7 +4,8 @@ Needed after a change of the signature shape or of a threshold.  Articles are
 replayed in id order, a batch per transaction, through the same
 :class:`~ingest.dedup.indexer.Indexer` as the hook, so a rebuild gives the
 flags the hook would have given (story ids included).  Memory stays bounded by
-the batch size; shingling runs in a process pool.
+the batch size; bodies are read (:func:`~ingest.dedup.text.analyze`) in a process
+pool, a batch ahead.
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import dedup_queries as dq
+from db.dedup_queries import ArticleText
 from db.session import transaction
-from ingest.dedup.indexer import Indexer, Mapper
+from ingest.dedup.indexer import Indexer
+from ingest.dedup.keyfilter import KeyFilter
 from ingest.dedup.settings import DedupSettings
-from ingest.dedup.text import Analysis
+from ingest.dedup.text import Analysis, analyze
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (articles done, articles in total)."""
@@ -39,48 +43,78 @@ class RebuildReport:
         return self.articles / self.seconds if self.seconds else 0.0
 
 
+class _Analyzer:
+    """Reads the next batch's bodies while the current one is indexed: in a process pool
+    (``workers`` > 1) the two overlap, so the index's own work is what sets the pace."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def start(self, articles: Sequence[ArticleText]) -> Callable[[], Sequence[Analysis | None]]:
+        bodies = [a.body for a in articles]
+        if self.pool is None or not bodies:
+            return lambda: ()
+        pending = self.pool.map_async(analyze, bodies, chunksize=max(1, len(bodies) // 8))
+        return lambda: pending.get()
+
+
 @contextmanager
-def _mapper(workers: int) -> Iterator[Mapper | None]:
+def _pool(workers: int) -> Iterator[Any]:
     if workers <= 1:
         yield None
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(workers) as pool:
-
-        def mapper(fn: Callable[[str], Analysis], bodies: Sequence[str]) -> Iterable[Analysis]:
-            return pool.map(fn, bodies, chunksize=max(1, len(bodies) // (4 * workers)))
-
-        yield mapper
+        yield pool
 
 
 def rebuild(
     sessions: sessionmaker[Session],
     settings: DedupSettings,
     *,
-    batch: int = 1000,
+    batch: int = 2000,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> RebuildReport:
-    """Empty the index and index every article again, oldest id first."""
+    """Empty the index and index every article again, oldest id first.
+
+    The rebuild writes every band row itself, so a Bloom filter of the keys written
+    so far (:class:`~ingest.dedup.keyfilter.KeyFilter`, ~10 bits a key) spares the
+    lookup of buckets no earlier article has.
+
+    An article already indexed again meanwhile (a daemon's hook stored it after the
+    reset) is skipped, so a rebuild next to a running daemon neither fails nor indexes
+    anything twice.
+    """
     started = time.perf_counter()
     report = RebuildReport()
     with transaction(sessions) as session:
         dq.reset(session)
         total = dq.article_count(session)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    last_id = 0
-    with _mapper(workers) as mapper:
-        indexer = Indexer(settings, mapper)
-        while True:
+    indexer = Indexer(settings, KeyFilter(total * settings.bands))
+    with _pool(workers) as pool:
+        analyzer = _Analyzer(pool)
+        with sessions() as session:
+            articles = dq.article_batch(session, 0, batch)
+        analyses = analyzer.start(articles)
+        while articles:
+            with sessions() as session:  # the next batch, read while this one's bodies are analysed
+                following = dq.article_batch(session, articles[-1].id, batch)
+            next_analyses = analyzer.start(following)
             with transaction(sessions) as session:
-                articles = dq.article_batch(session, last_id, batch)
-                if not articles:
-                    break
-                result = indexer.index(session, articles)
-            last_id = articles[-1].id
-            report.articles += len(articles)
+                _tune(session)
+                result = indexer.index(session, articles, analyses())
+            report.articles += result.articles
             report.pairs += len(result.pairs)
             if progress is not None:
                 progress(report.articles, total)
+            articles, analyses = following, next_analyses
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _tune(session: Session) -> None:
+    """SQLite: a page cache big enough for a batch's band rows (the default 2 MB thrashes)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA cache_size = -262144")
