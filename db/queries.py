@@ -295,8 +295,16 @@ def search_articles(
     fulltext = FullText(dialect, query)
     filtered = apply_filter(select(Article.id), flt, dialect)
     selective = flt.source is not None or flt.since is not None or flt.until is not None or bool(flt.author)
-    page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, selective=selective)
-    ranked = _with_timeout(session, lambda: list(session.execute(page)))
+
+    def rank() -> list[Any]:
+        walkable = flt.language is None and flt.has_duplicates is None
+        window = fulltext.window(session, filtered, SEARCH_WINDOW, walkable=walkable) if selective else None
+        if window is not None and window.candidates is not None:
+            return fulltext.page_of(window.candidates, position, limit + 1)
+        page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, how=window)
+        return list(session.execute(page))
+
+    ranked = _with_timeout(session, rank)
     more = len(ranked) > limit
     ranked = ranked[:limit]
     ids = [int(r[0]) for r in ranked]
