@@ -98,6 +98,22 @@ def row_dict(row: Any, score: float | None = None, snippet: str | None = None) -
     }
 
 
+def row_item(row: Any) -> ArticleItem:
+    """A listing row (:func:`db.queries.list_article_rows`) as the :class:`ArticleItem` that
+    :func:`article_item` makes of the same article (the CLI and the web page list with rows)."""
+    return ArticleItem(
+        id=row.id,
+        url=row.url,
+        source=row.source,
+        title=row.title,
+        authors=_authors(row.authors),
+        published_at=row.published_at,
+        fetched_at=row.fetched_at,
+        language=row.language,
+        word_count=row.word_count,
+    )
+
+
 def search_dict(hit: SearchHit) -> dict[str, Any]:
     """A search hit as the JSON of an :class:`ArticleItem` (same as :func:`search_item`)."""
     article = hit.article

@@ -185,6 +185,7 @@ def test_core_rows_match_the_orm_listing(shared_arch: Archive) -> None:
                 assert [views.row_dict(r) for r in core.items] == [
                     views.article_item(a).model_dump(mode="json") for a in orm.items
                 ]
+                assert [views.row_item(r) for r in core.items] == [views.article_item(a) for a in orm.items]
                 after = orm.next_cursor
                 if after is None:
                     break
