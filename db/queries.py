@@ -65,6 +65,10 @@ LIST_COLUMNS = (
 )
 
 
+#: The fields of a :func:`list_article_rows` row, in order.
+ROW_FIELDS = (*(c.key for c in LIST_COLUMNS), "source")
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleFilter:
     """Filters shared by list, search and export; ``None`` means "any"."""
@@ -264,7 +268,8 @@ def list_article_rows(
 ) -> Page:
     """:func:`list_articles` as plain Core rows (no ORM objects): the API's hot path.
 
-    Each row has the :data:`LIST_COLUMNS` by name plus ``source`` (the source's name).
+    Each row has the :data:`LIST_COLUMNS` by name plus ``source`` (the source's name), in
+    that order (:data:`ROW_FIELDS`).
     """
     values = _filter_values(flt)
 
