@@ -79,15 +79,20 @@ class FullText:
         return -rank if self.is_sqlite else rank
 
     def window(
-        self, session: Session, filtered: Select[Any], window: int, *, walkable: bool = True
+        self, session: Session, filtered: Select[Any], window: int, *, indexed: Select[Any] | None = None
     ) -> search_window.Window:
         """The candidates of a search with a selective filter (:mod:`db.search_window`):
         the same as :meth:`page_statement`'s, or how that statement should find them.
-        ``walkable``: every filter is in the selective filter's index (no language or
-        duplicates condition besides)."""
+
+        ``indexed``: only the selective filters (one index serves them) when ``filtered``
+        has others besides (language, duplicates).  PostgreSQL then leaves the plan to
+        the planner (a walk would read rows it throws away); SQLite sizes ``indexed``.
+        """
         if self.is_sqlite:
-            return search_window.sqlite_window(session, filtered)
-        return search_window.postgres_window(session, self._tsquery, filtered, window, walkable=walkable)
+            return search_window.sqlite_window(session, filtered if indexed is None else indexed)
+        if indexed is not None:
+            return search_window.Window(None)
+        return search_window.postgres_window(session, self._tsquery, filtered, window)
 
     def page_of(
         self, candidates: Sequence[tuple[int, float]], after: SearchCursor | None, limit: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -302,8 +302,12 @@ def search_articles(
     selective = flt.source is not None or flt.since is not None or flt.until is not None or bool(flt.author)
 
     def rank() -> list[Any]:
-        walkable = flt.language is None and flt.has_duplicates is None
-        window = fulltext.window(session, filtered, SEARCH_WINDOW, walkable=walkable) if selective else None
+        window = None
+        if selective:
+            broad = flt.language is not None or flt.has_duplicates is not None
+            index_part = replace(flt, language=None, has_duplicates=None)
+            indexed = apply_filter(select(Article.id), index_part, dialect) if broad else None
+            window = fulltext.window(session, filtered, SEARCH_WINDOW, indexed=indexed)
         if window is not None and window.candidates is not None:
             return fulltext.page_of(window.candidates, position, limit + 1)
         page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, how=window)

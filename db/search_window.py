@@ -81,12 +81,14 @@ def _count_upto(session: Session, filtered: Select[Any], cap: int) -> int:
 
 
 def sqlite_window(session: Session, filtered: Select[Any]) -> Window:
-    """How the one statement should check ``filtered`` on SQLite, from the filter's size.
+    """How the one statement should check the filters on SQLite, from the filter's size.
 
-    An index walk counts the filtered articles (up to :data:`ROW_CHECK_SHARE` of the
-    archive).  A small set's id range then bounds the FTS5 doclist walk: a filter whose
-    articles are recent (an author active this year, last week of a source) walks only
-    that part of the doclist, and a filter that keeps nothing walks none of it.
+    An index walk counts the articles ``filtered`` keeps (up to :data:`ROW_CHECK_SHARE`
+    of the archive); it may be a superset of the search's filters (only the part one
+    index serves), which still bounds them.  A small set's id range then bounds the FTS5
+    doclist walk: a filter whose articles are recent (an author active this year, last
+    week of a source) walks only that part of the doclist, and a filter that keeps
+    nothing walks none of it.
     """
     newest = int(session.scalar(select(func.max(Article.id))) or 0)
     cap = max(SMALL_SET, int(newest * ROW_CHECK_SHARE))
@@ -106,8 +108,7 @@ def sqlite_window(session: Session, filtered: Select[Any]) -> Window:
 
 
 def postgres_window(
-    session: Session, tsquery: Callable[[], ColumnElement[Any]], filtered: Select[Any], window: int,
-    *, walkable: bool = True,
+    session: Session, tsquery: Callable[[], ColumnElement[Any]], filtered: Select[Any], window: int
 ) -> Window:
     """The window of ``tsquery`` among the articles ``filtered`` keeps, from walks of the
     filter's index newest first (a subquery with a ``LIMIT``: no GIN bitmap possible).
@@ -115,12 +116,8 @@ def postgres_window(
     A first short walk either fills the window, or covers every filtered article, or
     gives the share of rows that match; a second walk goes as far as that share says
     the window needs, if that is not too far.  Otherwise the planner decides (a GIN
-    bitmap is right for words that are rare among the filtered articles).  Not
-    ``walkable``: some filter is not in the selective filter's index (language,
-    duplicates), so a walk would read rows it then throws away; the planner decides.
+    bitmap is right for words that are rare among the filtered articles).
     """
-    if not walkable:
-        return Window(None)
     first = window * PG_FIRST_WALK
     found = _pg_walk(session, tsquery, filtered, window, first)
     if len(found) == window or _count_upto(session, filtered, first) <= first:

@@ -3,6 +3,7 @@ window, hence the same ranking and pages, as the one statement, on each path."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -75,7 +76,10 @@ def _stepped(arch: Archive, text: str, flt: ArticleFilter) -> list[tuple[int, fl
         dialect = s.get_bind().dialect.name
         fulltext = FullText(dialect, parse(text))
         filtered = queries.apply_filter(select(Article.id), flt, dialect)
-        how = fulltext.window(s, filtered, WINDOW)
+        indexed = None
+        if flt.language is not None:
+            indexed = queries.apply_filter(select(Article.id), replace(flt, language=None), dialect)
+        how = fulltext.window(s, filtered, WINDOW, indexed=indexed)
         if how.candidates is not None:
             return fulltext.page_of(how.candidates, None, 10_000)
         stmt = fulltext.page_statement(filtered, None, 10_000, WINDOW, how=how)
@@ -102,6 +106,8 @@ CASES = [
     ("rare OR tenth", ArticleFilter(since=T0 + timedelta(days=10), until=SINCE)),
     ("common -tenth", ArticleFilter(source="big", since=SINCE)),
     ("news common", ArticleFilter(source="nobody")),
+    ("tenth", ArticleFilter(source="small", language="en")),
+    ("common", ArticleFilter(author="seldom", language="fr")),
 ]
 
 
@@ -165,8 +171,9 @@ def test_postgres_walks_the_filter_index_and_leaves_rare_words_to_the_planner(
     # with a language filter besides, the walk would read rows it throws away
     with arch.sessions() as s:
         filtered = queries.apply_filter(select(Article.id), ArticleFilter(source="big", language="en"), "postgresql")
+        indexed = queries.apply_filter(select(Article.id), ArticleFilter(source="big"), "postgresql")
         walks.clear()
-        assert FullText("postgresql", parse("common")).window(s, filtered, WINDOW, walkable=False).candidates is None
+        assert FullText("postgresql", parse("common")).window(s, filtered, WINDOW, indexed=indexed).candidates is None
         assert walks == []
 
 
