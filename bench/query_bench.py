@@ -154,7 +154,7 @@ def _load_postgres(engine: Engine, n: int, corpus: Corpus) -> None:
         conn.execute(text("VACUUM ANALYZE"))  # visibility map and statistics, as a settled table has
 
 
-def _load_sqlite(engine: Engine, n: int, corpus: Corpus) -> None:
+def _load_sqlite(engine: Engine, n: int, corpus: Corpus, *, optimize: bool = True) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -180,7 +180,8 @@ def _load_sqlite(engine: Engine, n: int, corpus: Corpus) -> None:
         cur.executemany(sql, batch)
         _add_pairs_sql(cur, n, corpus, "?")
         raw.commit()
-        cur.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
+        if optimize:  # one FTS5 segment; a live archive's index has several
+            cur.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
         cur.execute("ANALYZE")
         raw.commit()
     finally:
@@ -199,7 +200,7 @@ def _add_pairs_sql(cur: Any, n: int, corpus: Corpus, mark: str) -> None:
     )
 
 
-def prepare(url: str, n: int, fresh: bool) -> Engine:
+def prepare(url: str, n: int, fresh: bool, *, fts_optimize: bool = True) -> Engine:
     """A migrated database at ``url`` holding exactly ``n`` synthetic articles."""
     engine = make_engine(url)
     upgrade(engine)
@@ -215,7 +216,7 @@ def prepare(url: str, n: int, fresh: bool) -> Engine:
     started = time.perf_counter()
     corpus = Corpus()
     if engine.dialect.name == "sqlite":
-        _load_sqlite(engine, n, corpus)
+        _load_sqlite(engine, n, corpus, optimize=fts_optimize)
     else:
         _load_postgres(engine, n, corpus)
     print(f"loaded {n:,} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -572,6 +573,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sqlite-path", default="/tmp/ingest_bench.db")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--fresh", action="store_true", help="Rebuild the data set.")
+    parser.add_argument(
+        "--no-fts-optimize", dest="fts_optimize", action="store_false",
+        help="SQLite: keep the FTS5 index as the insert triggers leave it (several segments, like a "
+        "live archive's) instead of merging it into one after loading.",
+    )
     parser.add_argument("--http", action="store_true", help="Also measure GET /articles requests/s.")
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -587,7 +593,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             url = args.pg_url
             ensure_pg_database(url)
-        engine = prepare(url, args.articles, args.fresh)
+        engine = prepare(url, args.articles, args.fresh, fts_optimize=args.fts_optimize)
         print(f"\n=== {backend}: {args.articles:,} articles ===")
         if args.load_only:
             engine.dispose()
