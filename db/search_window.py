@@ -92,15 +92,14 @@ def sqlite_window(session: Session, filtered: Select[Any]) -> Window:
     """
     newest = int(session.scalar(select(func.max(Article.id))) or 0)
     cap = max(SMALL_SET, int(newest * ROW_CHECK_SHARE))
-    count = _count_upto(session, filtered, cap)
+    kept = filtered.limit(cap + 1).subquery("kept")
+    count, low, high = session.execute(select(func.count(), func.min(kept.c.id), func.max(kept.c.id))).one()
     if not count:
         return Window([])
     if count > cap:
         return Window(None)
     if count > SMALL_SET:
         return Window(None, as_set=True)
-    kept = filtered.subquery("kept")
-    low, high = session.execute(select(func.min(kept.c.id), func.max(kept.c.id))).one()
     return Window(None, as_set=True, id_range=(int(low), int(high)))
 
 
