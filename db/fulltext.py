@@ -89,7 +89,9 @@ class FullText:
         the planner (a walk would read rows it throws away); SQLite sizes ``indexed``.
         """
         if self.is_sqlite:
-            return search_window.sqlite_window(session, filtered if indexed is None else indexed)
+            if indexed is None:
+                return search_window.sqlite_window(session, filtered)
+            return search_window.sqlite_window(session, indexed, complete=False)
         if indexed is not None:
             return search_window.Window(None)
         return search_window.postgres_window(session, self._tsquery, filtered, window)
@@ -120,7 +122,7 @@ class FullText:
         On SQLite the filters are checked on each match's article row, or (``how``
         from :meth:`window` says ``as_set``) against the filtered ids collected once
         through their index (``+rowid IN (…)``: the ``+`` keeps FTS5 from seeking every
-        id), walking only the doclist within their id range.
+        id), or given as ids by :meth:`window`, walking only the doclist within their range.
         """
         has_filters = filtered.whereclause is not None
         if self.is_sqlite:
@@ -128,11 +130,14 @@ class FullText:
                 _fts.c[FTS_TABLE].op("MATCH")(to_fts5(self.query))
             )
             if has_filters and how is not None and how.as_set:
-                # sorted ids build the set ~25% faster (appends rather than random inserts)
-                ids = filtered.order_by(Article.id)
-                inner = inner.where(search_window.unindexed(f"{FTS_TABLE}.rowid").in_(ids))
+                rowid = search_window.unindexed(f"{FTS_TABLE}.rowid")
                 if how.id_range is not None:
                     inner = inner.where(_fts.c.rowid.between(*how.id_range))
+                if how.ids is not None:
+                    inner = inner.where(rowid.in_(how.ids))
+                else:
+                    # sorted ids build the set ~25% faster (appends rather than random inserts)
+                    inner = inner.where(rowid.in_(filtered.order_by(Article.id)))
             elif has_filters:
                 inner = inner.join(Article, Article.id == _fts.c.rowid).where(filtered.whereclause)  # type: ignore[arg-type]
             candidates = inner.order_by(_fts.c.rowid.desc()).limit(window).subquery("candidates")

@@ -47,8 +47,10 @@ FTS = table(
 #: SQLite: a filter keeping more than this share of the archive is checked on each
 #: match's row (a few matches reach the window); fewer, against the filtered id set.
 ROW_CHECK_SHARE = 1 / 20
-#: SQLite: a filter set this small also bounds the doclist walk by its id range.
+#: SQLite: a filter set this small is passed to the search as ids ...
 SMALL_SET = 1000
+#: ... whose id range bounds the doclist walk when it spans at most this share of the ids.
+NARROW_SHARE = 1 / 2
 #: PostgreSQL: the first walk of the filter's index covers ``window`` times this many
 #: rows; a second walk at most ``window`` times PG_WALK_MAX (~1.5 µs a row; beyond
 #: that, words that rare among the filtered articles are found faster by GIN).
@@ -59,11 +61,12 @@ PG_WALK_MAX = 16
 class Window(NamedTuple):
     """``candidates``: (id, raw rank) of the whole window, or ``None`` when the one
     statement should find them.  For that statement on SQLite: ``as_set`` checks matches
-    against the filtered id set rather than each match's article row, and ``id_range``
-    (lowest, highest filtered id) bounds the doclist walk."""
+    against the filtered id set rather than each match's article row; ``ids`` are those
+    ids (when few), and ``id_range`` (lowest, highest) bounds the doclist walk."""
 
     candidates: list[tuple[int, float]] | None
     as_set: bool = False
+    ids: list[int] | None = None
     id_range: tuple[int, int] | None = None
 
 
@@ -80,27 +83,29 @@ def _count_upto(session: Session, filtered: Select[Any], cap: int) -> int:
 # --- SQLite ------------------------------------------------------------------------
 
 
-def sqlite_window(session: Session, filtered: Select[Any]) -> Window:
+def sqlite_window(session: Session, filtered: Select[Any], *, complete: bool = True) -> Window:
     """How the one statement should check the filters on SQLite, from the filter's size.
 
-    An index walk counts the articles ``filtered`` keeps (up to :data:`ROW_CHECK_SHARE`
-    of the archive); it may be a superset of the search's filters (only the part one
-    index serves), which still bounds them.  A small set's id range then bounds the FTS5
-    doclist walk: a filter whose articles are recent (an author active this year, last
-    week of a source) walks only that part of the doclist, and a filter that keeps
-    nothing walks none of it.
+    ``filtered`` may be a superset of the search's filters (not ``complete``: only the
+    part one index serves); it still bounds them.  Up to :data:`SMALL_SET` of its ids are
+    read: that few are handed to the statement as they are (the filter is not run twice),
+    and when they sit in a narrow id range (an author active this year, last week of a
+    source) the FTS5 doclist walk is bounded to it; a filter that keeps nothing skips the
+    search.  Beyond that, an index walk counts the filtered articles up to
+    :data:`ROW_CHECK_SHARE` of the archive to choose the check.
     """
-    newest = int(session.scalar(select(func.max(Article.id))) or 0)
-    cap = max(SMALL_SET, int(newest * ROW_CHECK_SHARE))
-    kept = filtered.limit(cap + 1).subquery("kept")
-    count, low, high = session.execute(select(func.count(), func.min(kept.c.id), func.max(kept.c.id))).one()
-    if not count:
+    # Core rows: the ORM's loading machinery would cost more than the walk for 1,000 ids
+    few = sorted(session.connection().execute(filtered.limit(SMALL_SET + 1)).scalars())
+    if not few:
         return Window([])
-    if count > cap:
-        return Window(None)
-    if count > SMALL_SET:
-        return Window(None, as_set=True)
-    return Window(None, as_set=True, id_range=(int(low), int(high)))
+    newest = int(session.scalar(select(func.max(Article.id))) or 0)
+    if len(few) <= SMALL_SET:
+        low, high = few[0], few[-1]
+        # a bound costs FTS5 more than it saves unless it skips much of the doclist
+        bound = (low, high) if high - low <= newest * NARROW_SHARE else None
+        return Window(None, as_set=True, ids=few if complete else None, id_range=bound)
+    cap = max(SMALL_SET, int(newest * ROW_CHECK_SHARE))
+    return Window(None, as_set=_count_upto(session, filtered, cap) <= cap)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------

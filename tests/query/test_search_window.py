@@ -106,6 +106,7 @@ CASES = [
     ("rare OR tenth", ArticleFilter(since=T0 + timedelta(days=10), until=SINCE)),
     ("common -tenth", ArticleFilter(source="big", since=SINCE)),
     ("news common", ArticleFilter(source="nobody")),
+    ("common", ArticleFilter(source="small", since=T0 + timedelta(days=10, minutes=BIG + SMALL - 5))),
     ("tenth", ArticleFilter(source="small", language="en")),
     ("common", ArticleFilter(author="seldom", language="fr")),
 ]
@@ -130,10 +131,13 @@ def test_sqlite_picks_the_check_by_the_filter_size(arch: Archive, monkeypatch: p
     monkeypatch.setattr(search_window, "ROW_CHECK_SHARE", 0.5)
     assert _window(arch, "common", ArticleFilter(source="big")) == search_window.Window(None)  # most rows
     assert _window(arch, "common", ArticleFilter(source="small")) == search_window.Window(None, as_set=True)
-    seldom = _window(arch, "common", ArticleFilter(author="seldom"))
-    assert seldom.as_set and seldom.id_range is not None
-    low, high = seldom.id_range
-    assert high - low > BIG / 2  # the articles of 7, 207 and 399
+    monkeypatch.setattr(search_window, "SMALL_SET", 50)
+    monkeypatch.setattr(search_window, "NARROW_SHARE", 0.2)
+    seldom = _window(arch, "common", ArticleFilter(author="seldom"))  # articles 7, 207 and 399
+    assert seldom.as_set and seldom.ids is not None and len(seldom.ids) == 3
+    assert seldom.ids == sorted(seldom.ids) and seldom.id_range is None  # spread: no bound
+    recent = _window(arch, "common", ArticleFilter(source="small"))  # the newest 40
+    assert recent.ids is not None and recent.id_range == (recent.ids[0], recent.ids[-1])
     assert _window(arch, "common", ArticleFilter(author="nobody at all")) == search_window.Window([])
 
 
