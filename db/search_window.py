@@ -9,8 +9,8 @@ author each database plans it badly for some queries:
   lookup in the big table per match: slow when few matches pass) or the set of
   filtered ids (built in full first: 600 ms for "since last year", which keeps most
   of the archive).  Here the filter's size, counted first, picks: a set up to 5 % of
-  the archive, the row check beyond; the set's id range bounds the doclist walk, and
-  an empty filter skips the search.
+  the archive, the row check beyond; a small set goes in as ids (bounding the doclist
+  walk when they are recent), and an empty filter skips the search.
 * PostgreSQL often picks a GIN bitmap of every match of the words, ANDed with the
   filter's index (50+ ms for two frequent words and a source; 500+ ms for a phrase),
   where walking the filter's index newest first and testing each row stops after a
