@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -63,6 +63,10 @@ LIST_COLUMNS = (
     Article.language,
     Article.word_count,
 )
+
+
+#: The fields of a :func:`list_article_rows` row, in order.
+ROW_FIELDS = (*(c.key for c in LIST_COLUMNS), "source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +268,8 @@ def list_article_rows(
 ) -> Page:
     """:func:`list_articles` as plain Core rows (no ORM objects): the API's hot path.
 
-    Each row has the :data:`LIST_COLUMNS` by name plus ``source`` (the source's name).
+    Each row has the :data:`LIST_COLUMNS` by name plus ``source`` (the source's name), in
+    that order (:data:`ROW_FIELDS`).
     """
     values = _filter_values(flt)
 
@@ -295,8 +300,20 @@ def search_articles(
     fulltext = FullText(dialect, query)
     filtered = apply_filter(select(Article.id), flt, dialect)
     selective = flt.source is not None or flt.since is not None or flt.until is not None or bool(flt.author)
-    page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, selective=selective)
-    ranked = _with_timeout(session, lambda: list(session.execute(page)))
+
+    def rank() -> list[Any]:
+        window = None
+        if selective:
+            broad = flt.language is not None or flt.has_duplicates is not None
+            index_part = replace(flt, language=None, has_duplicates=None)
+            indexed = apply_filter(select(Article.id), index_part, dialect) if broad else None
+            window = fulltext.window(session, filtered, SEARCH_WINDOW, indexed=indexed)
+        if window is not None and window.candidates is not None:
+            return fulltext.page_of(window.candidates, position, limit + 1)
+        page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, how=window)
+        return list(session.execute(page))
+
+    ranked = _with_timeout(session, rank)
     more = len(ranked) > limit
     ranked = ranked[:limit]
     ids = [int(r[0]) for r in ranked]

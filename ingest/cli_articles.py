@@ -72,8 +72,8 @@ def _run_page(query: str | None, filters: _Filters, limit: int, after: str | Non
     try:
         with database.sessions() as session:
             if query is None:
-                page = queries.list_articles(session, flt, limit=limit, after=after)
-                items = [views.article_item(a) for a in page.items]
+                page = queries.list_article_rows(session.connection(), flt, limit=limit, after=after)
+                items = [views.row_item(r) for r in page.items]
             else:
                 page = queries.search_articles(session, query, flt, limit=limit, after=after)
                 items = [_with_plain_snippet(views.search_item(h), h.snippet) for h in page.items]

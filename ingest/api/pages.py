@@ -60,8 +60,8 @@ def index(
             page = queries.search_articles(session, q, flt, limit=PAGE_SIZE, after=after)
             items = [views.search_item(h) for h in page.items]
         else:
-            page = queries.list_articles(session, flt, limit=PAGE_SIZE, after=after)
-            items = [views.article_item(a) for a in page.items]
+            page = queries.list_article_rows(session.connection(), flt, limit=PAGE_SIZE, after=after)
+            items = [views.row_item(r) for r in page.items]
         next_cursor = page.next_cursor
     except (InvalidQuery, InvalidCursor) as exc:
         error = str(exc)

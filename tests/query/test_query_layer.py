@@ -181,10 +181,12 @@ def test_core_rows_match_the_orm_listing(shared_arch: Archive) -> None:
             for _ in range(20):
                 orm = queries.list_articles(s, flt, limit=2, after=after)
                 core = queries.list_article_rows(s.connection(), flt, limit=2, after=after)
+                assert all(tuple(r._fields) == queries.ROW_FIELDS for r in core.items)
                 assert core.next_cursor == orm.next_cursor
                 assert [views.row_dict(r) for r in core.items] == [
                     views.article_item(a).model_dump(mode="json") for a in orm.items
                 ]
+                assert [views.row_item(r) for r in core.items] == [views.article_item(a) for a in orm.items]
                 after = orm.next_cursor
                 if after is None:
                     break
