@@ -42,7 +42,7 @@ class BlockCount:
 
 BlockRow = tuple[int, int, str, int, int, int, str]
 """(host_key, block_key, host, seen, first_day, last_day, text): sightings a batch adds to a
-block's count (``seen``) and day span."""
+block's count (``seen``) and day span; an empty host or text is filled by a later sighting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +72,23 @@ class Lookup:
 
 
 @dataclass(frozen=True, slots=True)
+class BandRows:
+    """Band rows as parallel columns (a batch holds 64 per article)."""
+
+    keys: list[int]
+    days: list[int]
+    article_ids: list[int]
+
+    def rows(self) -> list[tuple[int, int, int]]:
+        return list(zip(self.keys, self.days, self.article_ids, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
 class IndexRows:
     signatures: Sequence[Sequence[Any]]
     """(article_id, day, scheme, host_key, shingle_count, minhash, chrome, wires)"""
-    bands: Sequence[tuple[int, int, int]]
-    """(key, day, article_id)"""
+    bands: BandRows
+    """Band rows in key order."""
     links: Sequence[tuple[int, int, str]]
     """(url_key, article_id, kind)"""
     blocks: Sequence[BlockRow]
@@ -119,9 +131,19 @@ def _loads(value: Any) -> Any:
 
 
 def _ints(values: Iterable[int]) -> str:
-    """An integer array as a PostgreSQL array literal (psycopg dumps lists element by element
-    in Python; a literal costs one ``str.join``)."""
+    """An integer array as a PostgreSQL array literal: psycopg dumps a list element by element
+    in Python, a literal costs one ``str.join`` (so do the other literals below)."""
     return "{" + ",".join(map(str, values)) + "}"
+
+
+def _texts(values: Iterable[str]) -> str:
+    """A text array as a PostgreSQL array literal (every element quoted and escaped)."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _bytes(values: Iterable[bytes]) -> str:
+    """A bytea array as a PostgreSQL array literal of hex values."""
+    return "{" + ",".join('"\\\\x' + v.hex() + '"' for v in values) + "}"
 
 
 def _ql(sql: str) -> str:
@@ -136,8 +158,10 @@ def read_blocks(raw: Raw, keys: Iterable[tuple[int, int]], *, lock: bool) -> dic
 
     With ``lock``, the same statement first takes the index lock (PostgreSQL) and
     asks for generic plans for the rest of the transaction: the index's statements
-    keep one shape whatever the values, so planning each run (what the engine's
-    connections are told to do, see :mod:`db.session`) would be wasted.
+    keep one shape whatever the values, so they are prepared at their first run and
+    planned once, not on every batch as the engine's connections are told to (see
+    :mod:`db.session`); a custom plan made on a fresh table's statistics can also
+    scan where a probe is right.
     """
     wanted = sorted(set(keys))
     out: dict[tuple[int, int], BlockCount] = {}
@@ -145,13 +169,13 @@ def read_blocks(raw: Raw, keys: Iterable[tuple[int, int]], *, lock: bool) -> dic
         head = ("SELECT pg_advisory_xact_lock(%s) AS l, set_config('plan_cache_mode', 'force_generic_plan', true) AS p"
                 if lock else "SELECT 1 AS l")
         params: list[Any] = [LOCK_KEY] if lock else []
-        raw.cursor.execute(
+        rows = raw.prepared(
             f"SELECT b.* FROM ({head}) AS lock LEFT JOIN LATERAL (SELECT b.host_key, b.block_key, b.seen, "
             "b.first_day, b.last_day FROM unnest(%s::bigint[], %s::bigint[]) AS k(h, bk) JOIN dedup_host_blocks b "
             "ON b.host_key = k.h AND b.block_key = k.bk) AS b ON true",
             [*params, _ints(k[0] for k in wanted), _ints(k[1] for k in wanted)],
         )
-        for r in raw.cursor.fetchall():
+        for r in rows:
             if r[0] is not None:
                 out[(r[0], r[1])] = BlockCount(r[2], r[3], r[4])
         return out
@@ -172,7 +196,9 @@ def read_blocks(raw: Raw, keys: Iterable[tuple[int, int]], *, lock: bool) -> dic
 _BLOCK_UPSERT = (
     "ON CONFLICT (host_key, block_key) DO UPDATE SET seen = dedup_host_blocks.seen + excluded.seen, "
     "first_day = {least}(dedup_host_blocks.first_day, excluded.first_day), "
-    "last_day = {greatest}(dedup_host_blocks.last_day, excluded.last_day)"
+    "last_day = {greatest}(dedup_host_blocks.last_day, excluded.last_day), "
+    "host = CASE WHEN dedup_host_blocks.host = '' THEN excluded.host ELSE dedup_host_blocks.host END, "
+    "text = CASE WHEN dedup_host_blocks.text = '' THEN excluded.text ELSE dedup_host_blocks.text END"
 )
 
 
@@ -193,8 +219,7 @@ def write_and_lookup(raw: Raw, rows: IndexRows, keys: LookupKeys) -> Lookup:
     two writers never take row locks in opposite order.
     """
     if raw.pg:
-        raw.cursor.execute(_PG_WRITE_AND_LOOKUP, _pg_params(rows, keys))
-        found = raw.cursor.fetchall()
+        found = raw.prepared(_PG_WRITE_AND_LOOKUP, _pg_params(rows, keys))
     else:
         found = _sqlite_lookup(raw, keys)
         _sqlite_write(raw, rows)
@@ -223,8 +248,8 @@ _SIG = "s.day, s.shingle_count, s.minhash, s.chrome, s.story_id"
 
 _PG_WRITE_AND_LOOKUP = _ql(
     "WITH w_sig AS (INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, "
-    "wires) SELECT a, d, sc, h, n, m, c::json, w::json FROM unnest(?::int[], ?::int[], ?::text[], ?::bigint[], "
-    "?::int[], ?::bytea[], ?::text[], ?::text[]) AS t(a, d, sc, h, n, m, c, w)), "
+    "wires) SELECT a, d, ?, h, n, m, c::json, w::json FROM unnest(?::int[], ?::int[], ?::bigint[], "
+    "?::int[], ?::bytea[], ?::text[], ?::text[]) AS t(a, d, h, n, m, c, w)), "
     "w_band AS (INSERT INTO dedup_bands (key, day, article_id) SELECT * FROM unnest(?::bigint[], ?::int[], ?::int[])), "
     "w_link AS (INSERT INTO dedup_links (url_key, article_id, kind) SELECT * FROM unnest(?::bigint[], ?::int[], "
     "?::text[]) ON CONFLICT (url_key, article_id) DO NOTHING), "
@@ -250,14 +275,15 @@ def _pg_params(rows: IndexRows, keys: LookupKeys) -> list[Any]:
     links = sorted({(url_key, article_id): kind for url_key, article_id, kind in rows.links}.items())
     blocks = sorted(rows.blocks)
     return [
-        _ints(r[0] for r in sigs), _ints(r[1] for r in sigs), [r[2] for r in sigs], _ints(r[3] for r in sigs),
-        _ints(r[4] for r in sigs), [r[5] for r in sigs], [json.dumps(r[6]) for r in sigs],
-        [json.dumps(r[7]) for r in sigs],
-        _ints(b[0] for b in rows.bands), _ints(b[1] for b in rows.bands), _ints(b[2] for b in rows.bands),
-        _ints(k[0] for k, _ in links), _ints(k[1] for k, _ in links), [v for _, v in links],
-        _ints(r[0] for r in blocks), _ints(r[1] for r in blocks), [r[2] for r in blocks],
-        _ints(r[3] for r in blocks), _ints(r[4] for r in blocks), _ints(r[5] for r in blocks), [r[6] for r in blocks],
-        sorted(set(keys.hashes)), sorted(set(keys.urls)), _ints(sorted(set(keys.url_keys))),
+        keys.scheme, _ints(r[0] for r in sigs), _ints(r[1] for r in sigs), _ints(r[3] for r in sigs),
+        _ints(r[4] for r in sigs), _bytes(r[5] for r in sigs), _texts(json.dumps(r[6]) for r in sigs),
+        _texts(json.dumps(r[7]) for r in sigs),
+        _ints(rows.bands.keys), _ints(rows.bands.days), _ints(rows.bands.article_ids),
+        _ints(k[0] for k, _ in links), _ints(k[1] for k, _ in links), _texts(v for _, v in links),
+        _ints(r[0] for r in blocks), _ints(r[1] for r in blocks), _texts(r[2] for r in blocks),
+        _ints(r[3] for r in blocks), _ints(r[4] for r in blocks), _ints(r[5] for r in blocks),
+        _texts(r[6] for r in blocks),
+        _texts(sorted(set(keys.hashes))), _texts(sorted(set(keys.urls))), _ints(sorted(set(keys.url_keys))),
         _ints(sorted(set(keys.bands))), keys.first_day, keys.last_day, keys.bucket_cap, keys.scheme,
     ]
 
@@ -307,7 +333,7 @@ def _sqlite_write(raw: Raw, rows: IndexRows) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(*r[:6], json.dumps(r[6]), json.dumps(r[7])) for r in rows.signatures],
     )
-    raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", rows.bands)
+    raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", rows.bands.rows())
     links = sorted({(url_key, article_id): kind for url_key, article_id, kind in rows.links}.items())
     raw.many(
         "INSERT INTO dedup_links (url_key, article_id, kind) VALUES (?, ?, ?) ON CONFLICT (url_key, article_id) "
@@ -336,7 +362,7 @@ def write_pairs(raw: Raw, pairs: Sequence[Mapping[str, Any]], merges: Sequence[S
         return
     now = utcnow()
     if raw.pg:
-        raw.cursor.execute(_PG_WRITE_PAIRS, _pg_pair_params(pairs, merges, now))
+        raw.prepared(_PG_WRITE_PAIRS, _pg_pair_params(pairs, merges, now))
         return
     stamp = _sqlite_time(now)
     raw.many(

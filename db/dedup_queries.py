@@ -74,17 +74,13 @@ def _utc(value: Any) -> datetime | None:
 
 # --- articles -------------------------------------------------------------------
 
-_ARTICLE_COLUMNS = (
-    Article.id, Article.url, Article.title, Article.body, Article.published_at,
-    Article.fetched_at, Article.content_hash, Article.source_id, Article.provenance,
-)
+_ARTICLE_SQL = "SELECT id, url, title, body, published_at, fetched_at, content_hash, source_id, provenance FROM articles"
 
 
-def _article(row: Sequence[Any]) -> ArticleText:
-    return ArticleText(
-        id=row[0], url=row[1], title=row[2], body=row[3], published_at=row[4], fetched_at=row[5],
-        content_hash=row[6], source_id=row[7], provenance=dict(row[8] or {}),
-    )
+def _article_text(r: Sequence[Any]) -> ArticleText:
+    fetched = _utc(r[5])
+    assert fetched is not None
+    return ArticleText(r[0], r[1], r[2], r[3], _utc(r[4]), fetched, r[6], r[7], dict(_loads(r[8]) or {}))
 
 
 def articles(session: Session, ids: Sequence[int]) -> list[ArticleText]:
@@ -93,27 +89,18 @@ def articles(session: Session, ids: Sequence[int]) -> list[ArticleText]:
     out: list[ArticleText] = []
     for chunk in _chunks(sorted(set(ids))):
         where, params = raw.any_of("id", chunk)
-        for r in raw.rows(
-            "SELECT id, url, title, body, published_at, fetched_at, content_hash, source_id, provenance "
-            f"FROM articles WHERE {where} ORDER BY id",
-            params,
-        ):
-            fetched = _utc(r[5])
-            assert fetched is not None
-            out.append(ArticleText(r[0], r[1], r[2], r[3], _utc(r[4]), fetched, r[6], r[7], dict(_loads(r[8]) or {})))
+        out.extend(_article_text(r) for r in raw.rows(f"{_ARTICLE_SQL} WHERE {where} ORDER BY id", params))
     return out
 
 
 def article_batch(session: Session, after_id: int, limit: int) -> list[ArticleText]:
     """The next ``limit`` articles after ``after_id`` not indexed yet (keyset pagination, for rebuilds)."""
-    indexed = select(DedupSignature.article_id).where(DedupSignature.article_id == Article.id)
-    stmt = (
-        select(*_ARTICLE_COLUMNS)
-        .where(Article.id > after_id, ~indexed.exists())
-        .order_by(Article.id)
-        .limit(limit)
+    rows = Raw(session).rows(
+        f"{_ARTICLE_SQL} a WHERE a.id > ? AND NOT EXISTS (SELECT 1 FROM dedup_signatures s WHERE s.article_id = a.id) "
+        "ORDER BY a.id LIMIT ?",
+        [after_id, limit],
     )
-    return [_article(r) for r in session.connection().execute(stmt)]
+    return [_article_text(r) for r in rows]
 
 
 def article_count(session: Session) -> int:

@@ -39,6 +39,13 @@ class Raw:
         if rows:
             self.cursor.executemany(self.sql(sql), [tuple(r) for r in rows])
 
+    def prepared(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """PostgreSQL: run ``sql`` (``%s`` placeholders) as a prepared statement from its first
+        run (psycopg waits for the fifth); its rows, or none."""
+        cursor: Any = self.cursor
+        cursor.execute(sql, params, prepare=True)
+        return list(cursor.fetchall()) if cursor.description else []
+
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """``column`` IN values: one array parameter on PostgreSQL, a list of ``?`` on SQLite."""
         if self.pg:

@@ -73,6 +73,7 @@ def learn(
                 found[3] = min(found[3], s.day)
                 found[4] = max(found[4], s.day)
     state = di.read_blocks(raw, added.keys(), lock=lock)
+    before = set(state)
     recurring = {key for key, found in added.items() if found[2] > 1}  # blocks later articles see again
     chrome: list[frozenset[int]] = []
     for s in sightings:
@@ -80,8 +81,13 @@ def learn(
         for b in s.blocks:
             if (s.host_key, b) in recurring:
                 state[(s.host_key, b)] = _seen_on(state.get((s.host_key, b)), s.day)
-    rows = [(h, b, s.host[:255], seen, first, final, text[:SAMPLE_CHARS])
-            for (h, b), (s, text, seen, first, final) in added.items()]
+    # a block's host and sample text are kept from its second sighting on: most lines are
+    # seen once (a story's own paragraphs) and need only their count
+    rows = [
+        (h, b, s.host[:255], seen, first, final, text[:SAMPLE_CHARS])
+        if seen > 1 or (h, b) in before else (h, b, "", seen, first, final, "")
+        for (h, b), (s, text, seen, first, final) in added.items()
+    ]
     return chrome, rows
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from db import dedup_index as di
 from db import dedup_queries as dq
-from db.dedup_index import BlockRow, Candidate, IndexRows, Lookup, LookupKeys
+from db.dedup_index import BandRows, BlockRow, Candidate, IndexRows, Lookup, LookupKeys
 from db.dedup_queries import ArticleText
 from db.raw import Raw
 from ingest.dedup import minhash
@@ -163,7 +163,7 @@ class Indexer:
                  sorted(n.chrome), sorted(n.prepared.wires))
                 for n in new
             ],
-            bands=[(k, n.day, n.article.id) for n in new for k in sorted(set(n.prepared.bands))],
+            bands=_band_rows(new),
             links=[(key64(target), n.article.id, kind) for n in new for kind, target in n.targets.items()],
             blocks=blocks,
         )
@@ -294,6 +294,22 @@ class Indexer:
             out[article.id] = prepare(article.body, article.title, self.settings, chrome)
             self.cache.put(article.id, out[article.id])
         return out
+
+
+def _band_rows(new: Sequence[_New]) -> BandRows:
+    """The batch's band rows in key order (NumPy: a batch's inserts then walk the band index
+    once instead of jumping about; sorting 64 tuples an article in Python cost more)."""
+    counts = [len(n.prepared.bands) for n in new]
+    total = sum(counts)
+    keys = np.fromiter(chain.from_iterable(n.prepared.bands for n in new), dtype=np.int64, count=total)
+    days = np.repeat(np.array([n.day for n in new], dtype=np.int64), counts)
+    ids = np.repeat(np.array([n.article.id for n in new], dtype=np.int64), counts)
+    order = np.lexsort((ids, days, keys))
+    keys, days, ids = keys[order], days[order], ids[order]
+    if total > 1:  # a key twice in one article (two bands alike) is one row
+        keep = np.r_[True, (keys[1:] != keys[:-1]) | (ids[1:] != ids[:-1])]
+        keys, days, ids = keys[keep], days[keep], ids[keep]
+    return BandRows(keys.tolist(), days.tolist(), ids.tolist())
 
 
 def _band_meetings(new: Sequence[_New], seen: Lookup, window: int) -> list[Counter[int]]:
