@@ -235,6 +235,42 @@ def generate(seed: int = 7, originals: int | None = None) -> Iterator[Doc]:
             )
 
 
+def stream(seed: int, size: int, reprint_share: float) -> list[Doc]:
+    """``size`` documents in publication order, like a day of several outlets' feeds: about
+    ``reprint_share`` of them reprint an earlier one (whole stories of the corpus, original
+    and reprints), the rest are stories of their own (AEB originals, then Markov-written
+    articles of 8-14 paragraphs, which share common phrases but no story)."""
+    rng = random.Random(seed)
+    docs = list(generate(seed))
+    by_story: dict[int, list[Doc]] = defaultdict(list)
+    for d in docs:
+        by_story[d.story].append(d)
+    stories = list(by_story.values())
+    rng.shuffle(stories)
+    chosen: list[Doc] = []
+    reprints = 0
+    for group in stories:
+        if reprints + len(group) - 1 > size * reprint_share:
+            chosen.append(group[0])  # the original alone: a story nobody reprinted
+        else:
+            chosen.extend(group)
+            reprints += len(group) - 1
+        if len(chosen) >= size:
+            break
+    chain = Markov([d.text for d in docs if d.kind == "original"], rng)
+    start = datetime(2025, 1, 1, 8, tzinfo=UTC)
+    next_id = max(d.id for d in docs) + 1
+    while len(chosen) < size:
+        outlet = rng.choice(OUTLETS)
+        when = start + timedelta(days=rng.randint(0, 93), minutes=rng.randint(0, 1440))
+        text = "\n\n".join(chain.paragraph(rng.randint(2, 4)) for _ in range(rng.randint(8, 14)))
+        title = chain.title()
+        chosen.append(Doc(next_id, -next_id, "unique", outlet, f"https://{outlet}/own/{next_id}", title,
+                          when.isoformat(), text, chrome(outlet, title, when, text, rng, chain)))
+        next_id += 1
+    return sorted(chosen[:size], key=lambda d: d.published_at)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)

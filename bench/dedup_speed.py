@@ -3,9 +3,14 @@
 1. fills the index with ``--articles`` synthetic articles in bulk, in the
    database itself (article rows, signatures, 64 band rows each, dates spread
    over ``--days`` days);
-2. stores real reprints (``bench/dedup_corpus.py``) one per transaction, as
-   the crawler does, and times the hook: load, chrome, signature, band
-   insert, candidate lookup, verification, pair and story writes;
+2. stores three streams of articles through the hook's code and times it
+   (chrome, signature, lookup, verification, pair and story writes), removing
+   each stream's articles before the next: a mixed stream (``--reprint-share``
+   of its articles reprint an earlier one, the rest are stories of their own:
+   what a news crawl sees) one article per transaction; a stream of reprints
+   only (each story in eight versions, the worst case) one per transaction;
+   and the mixed stream in transactions of ``--batch`` articles, as the
+   crawl's store writer adds them;
 3. prints the index size per million articles;
 4. with ``--rebuild N`` (on an otherwise empty database): ``dedup rebuild`` over N made-up articles.
 
@@ -23,12 +28,14 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dedup_corpus import generate
+from dedup_corpus import Doc, generate, stream
 from sqlalchemy import Engine, text
 
 from db import migrate
@@ -132,41 +139,87 @@ def index_bytes(engine: Engine) -> dict[str, int]:
         return out
 
 
-def time_inserts(
-    engine: Engine, settings: DedupSettings, probes: int
-) -> tuple[list[float], list[float], list[float], int]:
-    """Store corpus documents one per transaction: per-article hook wall and CPU ms, total wall ms.
+@dataclass
+class Timing:
+    """Per transaction: the hook's wall and CPU ms, the whole transaction's wall ms."""
 
-    CPU time is printed too because a shared machine's wall clock also counts
-    time spent waiting for a core (on SQLite all the work is in this process).
+    hook_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    total_ms: list[float] = field(default_factory=list)
+    articles: int = 0
+    pairs: int = 0
+
+
+def store_stream(engine: Engine, settings: DedupSettings, docs: list[Doc], batch: int) -> Timing:
+    """Store ``docs`` in publication order, ``batch`` articles per transaction (as the crawl's
+    store writer does), each batch indexed by the hook's code; times every transaction.
+
+    CPU time is printed too because a shared machine's wall clock also counts time
+    spent waiting for a core (on SQLite all the work is in this process).
     """
     sessions = session_factory(engine)
     indexer = Indexer(settings)
-    docs = sorted(generate(7, max(1, probes // 8)), key=lambda d: d.published_at)[:probes]
     with transaction(sessions) as session:
         sources = {o: repo.get_or_create_source(session, o).id for o in {d.outlet for d in docs}}
-    hook_ms, cpu_ms, total_ms, pairs = [], [], [], 0
-    for doc in docs:
-        when = datetime.fromisoformat(doc.published_at)
-        values = {
-            "source_id": sources[doc.outlet], "url": doc.url, "fetched_url": doc.url, "title": doc.title,
-            "authors": [], "published_at": when, "fetched_at": when, "body": doc.text,
-            "content_hash": content_hash(doc.text), "word_count": len(doc.text.split()), "provenance": {},
-            "flags": [],
-        }
+    out = Timing()
+    for start in range(0, len(docs), batch):
+        values = [_values(d, sources[d.outlet]) for d in docs[start : start + batch]]
         t0 = time.perf_counter()
         with transaction(sessions) as session:
-            article_id = repo.insert_article(session, values, None)
-            assert article_id is not None
+            stored = []
+            for v in values:
+                article_id = repo.insert_article(session, v, None)
+                assert article_id is not None
+                stored.append(StoredArticle(article_id, v))
             t1, c1 = time.perf_counter(), time.process_time()
-            report = indexer.index(session, [article_text(StoredArticle(article_id, values))])
+            report = indexer.index(session, [article_text(a) for a in stored])
             t2, c2 = time.perf_counter(), time.process_time()
         t3 = time.perf_counter()
-        pairs += len(report.pairs)
-        hook_ms.append(1000 * (t2 - t1))
-        cpu_ms.append(1000 * (c2 - c1))
-        total_ms.append(1000 * (t3 - t0))
-    return hook_ms, cpu_ms, total_ms, pairs
+        out.articles += len(stored)
+        out.pairs += len(report.pairs)
+        out.hook_ms.append(1000 * (t2 - t1))
+        out.cpu_ms.append(1000 * (c2 - c1))
+        out.total_ms.append(1000 * (t3 - t0))
+    return out
+
+
+def _values(doc: Doc, source_id: int) -> dict[str, Any]:
+    when = datetime.fromisoformat(doc.published_at)
+    return {
+        "source_id": source_id, "url": doc.url, "fetched_url": doc.url, "title": doc.title, "authors": [],
+        "published_at": when, "fetched_at": when, "body": doc.text, "content_hash": content_hash(doc.text),
+        "word_count": len(doc.text.split()), "provenance": {}, "flags": [],
+    }
+
+
+def remove_probes(engine: Engine, first_id: int) -> None:
+    """Delete the articles a stream stored (and their index rows), so the next stream meets the same archive."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM dedup_bands WHERE article_id >= :a"), {"a": first_id})
+        conn.execute(text("DELETE FROM dedup_stories WHERE id >= :a"), {"a": first_id})
+        conn.execute(text("DELETE FROM articles WHERE id >= :a"), {"a": first_id})
+
+
+def next_article_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) + 1 FROM articles")).scalar_one())
+
+
+def report_timing(label: str, t: Timing, archive: int) -> None:
+    per = [h / b for h, b in zip(t.hook_ms, _batch_sizes(t), strict=True)]
+    print(f"{label}: {t.articles} articles in {len(t.hook_ms)} transactions ({t.pairs} pairs flagged), "
+          f"{archive:,} already indexed")
+    print(f"  index cost per article: median {statistics.median(per):.2f} ms, p90 {pct(per, 0.9):.2f} ms, "
+          f"p99 {pct(per, 0.99):.2f} ms, max {max(per):.2f} ms (CPU of this process: median "
+          f"{statistics.median([c / b for c, b in zip(t.cpu_ms, _batch_sizes(t), strict=True)]):.2f} ms)")
+    print(f"  whole store transaction incl. article rows and commit: median {statistics.median(t.total_ms):.2f} ms, "
+          f"p99 {pct(t.total_ms, 0.99):.2f} ms")
+
+
+def _batch_sizes(t: Timing) -> list[int]:
+    n = len(t.hook_ms)
+    size = -(-t.articles // n)
+    return [size] * (n - 1) + [t.articles - size * (n - 1)]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -204,7 +257,13 @@ def main() -> None:
     parser.add_argument("--database", help="An empty database URL (default: a temporary SQLite file).")
     parser.add_argument("--articles", type=int, default=1_000_000, help="Synthetic articles indexed first.")
     parser.add_argument("--days", type=int, default=365, help="Days the synthetic articles are spread over.")
-    parser.add_argument("--probes", type=int, default=400, help="Real articles timed one by one.")
+    parser.add_argument("--probes", type=int, default=400, help="Articles stored and timed per stream.")
+    parser.add_argument("--reprint-share", type=float, default=0.3,
+                        help="Share of the mixed stream's articles that reprint an earlier one.")
+    parser.add_argument("--batch", type=int, default=50, help="Articles per transaction in the batched stream.")
+    parser.add_argument("--reuse", action="store_true",
+                        help="The database already holds the synthetic archive (a copy of an earlier run's, "
+                        "e.g. CREATE DATABASE ... TEMPLATE ...): skip filling it.")
     parser.add_argument("--rebuild", type=int, default=0, help="Made-up articles for the rebuild rate (0: skip).")
     parser.add_argument("--workers", type=int, default=None, help="Rebuild shingling processes.")
     args = parser.parse_args()
@@ -216,21 +275,31 @@ def main() -> None:
               f"{settings.bands} bands x {settings.rows_per_band} rows, {settings.shingle_words}-word shingles")
         if args.rebuild and (args.articles or args.probes):
             raise SystemExit("--rebuild needs --articles 0 --probes 0 (it rebuilds every article)")
-        if args.articles:
+        if args.articles and args.reuse:
+            print(f"using the {args.articles:,} synthetic articles already in the database")
+        elif args.articles:
             seconds = populate(engine, args.articles, args.days, settings.bands)
             print(f"indexed {args.articles:,} synthetic articles ({args.articles * settings.bands:,} band rows) "
                   f"in {seconds:.0f}s, spread over {args.days} days")
-        hook, cpu, total, pairs = time_inserts(engine, settings, args.probes) if args.probes else ([], [], [], 0)
-        if hook:
-            print(f"added {len(hook)} real articles ({pairs} pairs flagged) with {args.articles:,} already indexed:")
-            print(f"  hook (signature, lookup, verification, inserts): median {statistics.median(hook):.2f} ms, "
-                  f"p90 {pct(hook, 0.9):.2f} ms, p99 {pct(hook, 0.99):.2f} ms, max {max(hook):.2f} ms")
-            print(f"  hook CPU time of this process: median {statistics.median(cpu):.2f} ms, "
-                  f"p99 {pct(cpu, 0.99):.2f} ms")
-            print(f"  whole store transaction incl. article row and commit: median {statistics.median(total):.2f} ms, "
-                  f"p99 {pct(total, 0.99):.2f} ms")
+        stored = 0
+        if args.probes:
+            streams = [
+                (f"mixed stream (~{args.reprint_share:.0%} reprints), one article per transaction",
+                 stream(7, args.probes, args.reprint_share), 1),
+                ("reprints only (every story in 8 versions), one article per transaction",
+                 sorted(generate(7, max(1, args.probes // 8)), key=lambda d: d.published_at)[: args.probes], 1),
+                (f"mixed stream, {args.batch} articles per transaction (the crawl's store writer)",
+                 stream(7, args.probes, args.reprint_share), args.batch),
+            ]
+            for label, docs, batch in streams:
+                first = next_article_id(engine)
+                timing = store_stream(engine, settings, docs, batch)
+                report_timing(label, timing, args.articles)
+                stored = timing.articles
+                if (label, docs, batch) != streams[-1]:
+                    remove_probes(engine, first)
         sizes = index_bytes(engine)
-        n = max(1, args.articles + len(hook))
+        n = max(1, args.articles + stored)
         if sizes and n > 1:
             total_bytes = sum(sizes.values())
             print(f"index size: {total_bytes / 2**20:.0f} MiB for {n:,} articles = "

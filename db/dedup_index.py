@@ -1,17 +1,16 @@
 """SQL of the near-duplicate index's write path: chrome counts, signatures, bands, pairs, stories.
 
-A stored batch costs three statements on PostgreSQL whatever its size (a fourth
-only when candidates must be re-read): :func:`read_blocks` (which takes the
-index lock), :func:`write_and_lookup` and :func:`write_pairs`.  Each is one
-round trip: the writes ride along as data-modifying ``WITH`` parts, and rows go
-as array parameters.  On SQLite the same steps are plain statements run
-in-process.
+A stored batch costs two round trips on PostgreSQL whatever its size (more only
+when candidates must be re-read or the chrome guess was wrong):
+:func:`write_and_lookup` and :func:`write_pairs`, rows passed as array
+literals.  On SQLite the same steps are plain statements run in-process.
 
-Concurrency: :func:`read_blocks` takes a transaction-level advisory lock on
-PostgreSQL, held until commit, so two daemons' batches are ordered and the
-later one's lookup (a later statement, so a later snapshot) sees the earlier
-one's band rows.  On SQLite the storing transaction already holds the
-database's write lock.  Callers commit.
+Concurrency: :func:`write_and_lookup` takes a transaction-level advisory lock
+on PostgreSQL, held until commit, before it reads (inside the function of
+migration 0005, so its reads see what the lock's previous holder committed):
+two daemons' batches are ordered and the later one meets the earlier one.  On
+SQLite the storing transaction already holds the database's write lock.
+Callers commit.
 """
 
 from __future__ import annotations
@@ -69,6 +68,8 @@ class Lookup:
     """(url key, article id, kind) of articles declaring one of the batch's URLs as original."""
     candidates: dict[int, Candidate] = field(default_factory=dict)
     """Every article met, with its signature."""
+    block_counts: dict[tuple[int, int], BlockCount] = field(default_factory=dict)
+    """Counts of the batch's blocks (those seen before) as they were before it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class BandRows:
     keys: list[int]
     days: list[int]
     article_ids: list[int]
+    owners: list[int]
+    """1-based position of each row's article among the batch's signature rows."""
 
     def rows(self) -> list[tuple[int, int, int]]:
         return list(zip(self.keys, self.days, self.article_ids, strict=True))
@@ -153,35 +156,11 @@ def _ql(sql: str) -> str:
 # --- host chrome ----------------------------------------------------------------
 
 
-def read_blocks(raw: Raw, keys: Iterable[tuple[int, int]], *, lock: bool) -> dict[tuple[int, int], BlockCount]:
-    """Current counts of (host key, block key) pairs that have been seen.
-
-    With ``lock``, the same statement first takes the index lock (PostgreSQL) and
-    asks for generic plans for the rest of the transaction: the index's statements
-    keep one shape whatever the values, so they are prepared at their first run and
-    planned once, not on every batch as the engine's connections are told to (see
-    :mod:`db.session`); a custom plan made on a fresh table's statistics can also
-    scan where a probe is right.
-    """
-    wanted = sorted(set(keys))
-    out: dict[tuple[int, int], BlockCount] = {}
-    if raw.pg:
-        head = ("SELECT pg_advisory_xact_lock(%s) AS l, set_config('plan_cache_mode', 'force_generic_plan', true) AS p"
-                if lock else "SELECT 1 AS l")
-        params: list[Any] = [LOCK_KEY] if lock else []
-        rows = raw.prepared(
-            f"SELECT b.* FROM ({head}) AS lock LEFT JOIN LATERAL (SELECT b.host_key, b.block_key, b.seen, "
-            "b.first_day, b.last_day FROM unnest(%s::bigint[], %s::bigint[]) AS k(h, bk) JOIN dedup_host_blocks b "
-            "ON b.host_key = k.h AND b.block_key = k.bk) AS b ON true",
-            [*params, _ints(k[0] for k in wanted), _ints(k[1] for k in wanted)],
-        )
-        for r in rows:
-            if r[0] is not None:
-                out[(r[0], r[1])] = BlockCount(r[2], r[3], r[4])
-        return out
+def _sqlite_block_counts(raw: Raw, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BlockCount]:
     by_host: dict[int, list[int]] = {}
-    for host_key, block_key in wanted:
+    for host_key, block_key in sorted(set(keys)):
         by_host.setdefault(host_key, []).append(block_key)
+    out: dict[tuple[int, int], BlockCount] = {}
     for host_key, block_keys in by_host.items():
         for chunk in _chunks(block_keys):
             for r in raw.rows(
@@ -206,26 +185,31 @@ _BLOCK_UPSERT = (
 
 
 def write_and_lookup(raw: Raw, rows: IndexRows, keys: LookupKeys) -> Lookup:
-    """Read what the batch's articles meet among the articles indexed before it, and write
-    the batch's signature, band, link and block-count rows (PostgreSQL: one statement).
+    """Take the index lock; read the block counts of the batch's chrome candidates as they
+    were, and what the batch's articles meet among the articles indexed before it; write
+    the batch's signature, band, link and block-count rows.  PostgreSQL: one call of
+    ``dedup_index_batch`` (migration 0005); SQLite: in-process statements, reads first.
 
-    The read does not see the batch's own rows (on PostgreSQL a statement's ``WITH``
-    writes are invisible to its query; SQLite reads first): the indexer pairs a
-    batch's articles among themselves in memory.  Band hits come from buckets of the
-    batch's keys dated within the window, at most ``bucket_cap`` rows a bucket (the
-    most recent first): a bucket that crowded is a phrase many unrelated texts share,
-    and reading it whole would make the cost grow with the archive.  Exact copies
-    (content hash) are found whatever their date.  Block rows are sorted by key so
-    two writers never take row locks in opposite order.
+    The reads never see the batch's own rows: the indexer pairs a batch's articles
+    among themselves in memory.  Band hits come from buckets of the batch's keys dated
+    within the window, at most ``bucket_cap`` rows a bucket (the most recent first): a
+    bucket that crowded is a phrase many unrelated texts share, and reading it whole
+    would make the cost grow with the archive.  Exact copies (content hash) are found
+    whatever their date.  Block rows are sorted by key so two writers never take row
+    locks in opposite order.
     """
+    out = Lookup()
     if raw.pg:
-        found = raw.prepared(_PG_WRITE_AND_LOOKUP, _pg_params(rows, keys))
+        found = raw.prepared(_PG_INDEX_BATCH, _pg_params(rows, keys))
     else:
+        out.block_counts = _sqlite_block_counts(raw, [(r[0], r[1]) for r in rows.blocks])
         found = _sqlite_lookup(raw, keys)
         _sqlite_write(raw, rows)
-    out = Lookup()
     for row in found:
         tag, article_id = row[0], row[1]
+        if tag == 9:  # PostgreSQL's block counts (see migration 0005)
+            out.block_counts[(row[3], row[9][0])] = BlockCount(row[4], row[5], row[8])
+            continue
         if tag == 3:  # SQLite's band rows: (3, article id, key)
             out.band_hits.setdefault(article_id, []).append(row[2])
             continue
@@ -244,47 +228,50 @@ def write_and_lookup(raw: Raw, rows: IndexRows, keys: LookupKeys) -> Lookup:
     return out
 
 
+def remove_rows(raw: Raw, rows: IndexRows) -> None:
+    """Take back a batch's signature, band and link rows (not its block counts), by key."""
+    if raw.pg:
+        raw.prepared(_PG_REMOVE, [
+            _ints(rows.bands.keys), _ints(rows.bands.days), _ints(rows.bands.article_ids),
+            _ints(r[0] for r in rows.links), _ints(r[1] for r in rows.links), _ints(r[0] for r in rows.signatures),
+        ])
+        return
+    raw.many("DELETE FROM dedup_bands WHERE key = ? AND day = ? AND article_id = ?", rows.bands.rows())
+    raw.many("DELETE FROM dedup_links WHERE url_key = ? AND article_id = ?", [(r[0], r[1]) for r in rows.links])
+    raw.many("DELETE FROM dedup_signatures WHERE article_id = ?", [(r[0],) for r in rows.signatures])
+
+
+_PG_REMOVE = _ql(
+    "WITH w_band AS (DELETE FROM dedup_bands b USING unnest(?::bigint[], ?::int[], ?::int[]) AS t(k, d, a) "
+    "WHERE b.key = t.k AND b.day = t.d AND b.article_id = t.a), "
+    "w_link AS (DELETE FROM dedup_links l USING unnest(?::bigint[], ?::int[]) AS t(k, a) "
+    "WHERE l.url_key = t.k AND l.article_id = t.a) "
+    "DELETE FROM dedup_signatures WHERE article_id = ANY(?::int[])"
+)
+
+
 _SIG = "s.day, s.shingle_count, s.minhash, s.chrome, s.story_id"
 
-_PG_WRITE_AND_LOOKUP = _ql(
-    "WITH w_sig AS (INSERT INTO dedup_signatures (article_id, day, scheme, host_key, shingle_count, minhash, chrome, "
-    "wires) SELECT a, d, ?, h, n, m, c::json, w::json FROM unnest(?::int[], ?::int[], ?::bigint[], "
-    "?::int[], ?::bytea[], ?::text[], ?::text[]) AS t(a, d, h, n, m, c, w)), "
-    "w_band AS (INSERT INTO dedup_bands (key, day, article_id) SELECT * FROM unnest(?::bigint[], ?::int[], ?::int[])), "
-    "w_link AS (INSERT INTO dedup_links (url_key, article_id, kind) SELECT * FROM unnest(?::bigint[], ?::int[], "
-    "?::text[]) ON CONFLICT (url_key, article_id) DO NOTHING), "
-    "w_block AS (INSERT INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
-    "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[], ?::int[], ?::int[], ?::text[]) "
-    + _BLOCK_UPSERT.format(least="LEAST", greatest="GREATEST") + ") "
-    f"(SELECT 0, a.id, a.content_hash, NULL::bigint, {_SIG}, NULL::bigint[] FROM articles a "
-    "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.content_hash = ANY(?::text[])) "
-    f"UNION ALL (SELECT 1, a.id, a.url, NULL::bigint, {_SIG}, NULL::bigint[] FROM articles a "
-    "JOIN dedup_signatures s ON s.article_id = a.id WHERE a.url = ANY(?::text[])) "
-    f"UNION ALL (SELECT 2, l.article_id, l.kind, l.url_key, {_SIG}, NULL::bigint[] FROM dedup_links l "
-    "JOIN dedup_signatures s ON s.article_id = l.article_id WHERE l.url_key = ANY(?::bigint[])) "
-    # band hits grouped by article first: one signature probe per candidate
-    f"UNION ALL (SELECT 4, s.article_id, NULL, NULL, {_SIG}, h.keys FROM (SELECT b.article_id, "
-    "array_agg(b.key) AS keys FROM unnest(?::bigint[]) AS k(key) CROSS JOIN LATERAL (SELECT key, article_id "
-    "FROM dedup_bands WHERE key = k.key AND day BETWEEN ? AND ? ORDER BY day DESC, article_id DESC LIMIT ?) AS b "
-    "GROUP BY b.article_id) AS h JOIN dedup_signatures s ON s.article_id = h.article_id AND s.scheme = ?)"
-)
+_PG_INDEX_BATCH = "SELECT * FROM dedup_index_batch(" + ", ".join(["%s"] * 28) + ")"
 
 
 def _pg_params(rows: IndexRows, keys: LookupKeys) -> list[Any]:
     sigs = rows.signatures
     links = sorted({(url_key, article_id): kind for url_key, article_id, kind in rows.links}.items())
     blocks = sorted(rows.blocks)
+    band_keys = _ints(rows.bands.keys)
+    wanted = sorted(set(keys.bands))  # for one article the batch's own keys: one literal for both
     return [
-        keys.scheme, _ints(r[0] for r in sigs), _ints(r[1] for r in sigs), _ints(r[3] for r in sigs),
+        LOCK_KEY, keys.scheme, _ints(r[0] for r in sigs), _ints(r[1] for r in sigs), _ints(r[3] for r in sigs),
         _ints(r[4] for r in sigs), _bytes(r[5] for r in sigs), _texts(json.dumps(r[6]) for r in sigs),
         _texts(json.dumps(r[7]) for r in sigs),
-        _ints(rows.bands.keys), _ints(rows.bands.days), _ints(rows.bands.article_ids),
+        band_keys, _ints(rows.bands.owners),
         _ints(k[0] for k, _ in links), _ints(k[1] for k, _ in links), _texts(v for _, v in links),
         _ints(r[0] for r in blocks), _ints(r[1] for r in blocks), _texts(r[2] for r in blocks),
         _ints(r[3] for r in blocks), _ints(r[4] for r in blocks), _ints(r[5] for r in blocks),
         _texts(r[6] for r in blocks),
         _texts(sorted(set(keys.hashes))), _texts(sorted(set(keys.urls))), _ints(sorted(set(keys.url_keys))),
-        _ints(sorted(set(keys.bands))), keys.first_day, keys.last_day, keys.bucket_cap, keys.scheme,
+        band_keys if wanted == rows.bands.keys else _ints(wanted), keys.first_day, keys.last_day, keys.bucket_cap,
     ]
 
 
@@ -402,30 +389,7 @@ def _marks(values: Sequence[Any]) -> str:
 # and every loose article a row of m_loose.  The parts read the snapshot from before the
 # statement: sizes count the members of the stories as they were plus the loose articles,
 # and the earliest member is chosen among the loose ones and each story's earliest.
-_PG_WRITE_PAIRS = _ql(
-    "WITH w_pair AS (INSERT INTO dedup_pairs (a_id, b_id, containment_ab, containment_ba, jaccard, "
-    "title_similarity, rule, created_at) SELECT a, b, cab, cba, j, t, r, ? FROM unnest(?::int[], ?::int[], "
-    "?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::text[]) AS p(a, b, cab, cba, j, t, r) "
-    "ON CONFLICT (a_id, b_id) DO NOTHING), "
-    "m_story AS (SELECT * FROM unnest(?::int[], ?::int[]) AS m(story, target)), "
-    "m_loose AS (SELECT * FROM unnest(?::int[], ?::int[]) AS m(article, target)), "
-    "w_moved AS (UPDATE dedup_signatures s SET story_id = m.target FROM m_story m "
-    "WHERE s.story_id = m.story AND m.story <> m.target), "
-    "w_loose AS (UPDATE dedup_signatures s SET story_id = m.target FROM m_loose m WHERE s.article_id = m.article), "
-    "contender AS (SELECT target, article AS id FROM m_loose UNION ALL "
-    "SELECT m.target, st.earliest_article_id FROM m_story m JOIN dedup_stories st ON st.id = m.story), "
-    "earliest AS (SELECT DISTINCT ON (c.target) c.target, a.id FROM contender c JOIN articles a ON a.id = c.id "
-    "ORDER BY c.target, COALESCE(a.published_at, a.fetched_at), a.fetched_at, a.id), "
-    "size AS (SELECT target, sum(n) AS n FROM (SELECT m.target, count(*) AS n FROM m_story m "
-    "JOIN dedup_signatures s ON s.story_id = m.story GROUP BY m.target UNION ALL "
-    "SELECT target, count(*) FROM m_loose GROUP BY target) AS counts GROUP BY target), "
-    "w_story AS (INSERT INTO dedup_stories (id, earliest_article_id, size, updated_at) "
-    "SELECT e.target, e.id, z.n, ? FROM earliest e JOIN size z ON z.target = e.target "
-    "ON CONFLICT (id) DO UPDATE SET earliest_article_id = excluded.earliest_article_id, size = excluded.size, "
-    "updated_at = excluded.updated_at), "
-    "w_drop AS (DELETE FROM dedup_stories st USING m_story m WHERE st.id = m.story AND m.story <> m.target) "
-    "SELECT 1"
-)
+_PG_WRITE_PAIRS = "SELECT * FROM dedup_write_pairs(" + ", ".join(["%s"] * 12) + ")"
 
 
 def _pg_pair_params(pairs: Sequence[Mapping[str, Any]], merges: Sequence[StoryMerge], now: datetime) -> list[Any]:
@@ -437,5 +401,4 @@ def _pg_pair_params(pairs: Sequence[Mapping[str, Any]], merges: Sequence[StoryMe
         [p["title_similarity"] for p in pairs], [p["rule"] for p in pairs],
         _ints(s for s, _ in stories), _ints(t for _, t in stories),
         _ints(a for a, _ in loose), _ints(t for _, t in loose),
-        now,
     ]

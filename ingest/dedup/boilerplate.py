@@ -9,17 +9,16 @@ by a rebuild therefore gives the same result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from db import dedup_index as di
 from db import dedup_queries as dq
 from db.dedup_index import BlockCount, BlockRow
-from db.raw import Raw
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.text import key64
 
@@ -52,43 +51,88 @@ def is_chrome(count: BlockCount | None, settings: DedupSettings) -> bool:
     )
 
 
-def learn(
-    raw: Raw, sightings: Sequence[BlockSighting], settings: DedupSettings, *, lock: bool = False
-) -> tuple[list[frozenset[int]], list[BlockRow]]:
-    """Each article's chrome block keys (as known before it), and the counts its blocks add.
+@dataclass
+class Sightings:
+    """What a batch adds to its blocks' counts, by (host key, block key)."""
 
-    Works on a batch in order, as if the articles came one at a time: one read
-    whatever the batch size (``lock``: it takes the index lock first, see
-    :func:`db.dedup_index.read_blocks`); the returned rows are written with the
-    batch's index rows (:func:`db.dedup_index.write_and_lookup`).
+    articles: Sequence[BlockSighting]
+    added: dict[tuple[int, int], list[Any]]
+    """key -> [first sighting, its text, seen, first day, last day]"""
+
+    @classmethod
+    def of(cls, articles: Sequence[BlockSighting]) -> Sightings:
+        added: dict[tuple[int, int], list[Any]] = {}
+        for s in articles:
+            for b, text in s.blocks.items():
+                found = added.get((s.host_key, b))
+                if found is None:
+                    added[(s.host_key, b)] = [s, text, 1, s.day, s.day]
+                else:
+                    found[2] += 1
+                    found[3] = min(found[3], s.day)
+                    found[4] = max(found[4], s.day)
+        return cls(articles, added)
+
+    def chrome(self, before: Mapping[tuple[int, int], BlockCount], settings: DedupSettings) -> list[frozenset[int]]:
+        """Each article's chrome block keys, from the counts ``before`` the batch, as if the
+        batch's articles came one at a time."""
+        state = dict(before)
+        recurring = {key for key, found in self.added.items() if found[2] > 1}  # later articles see again
+        chrome: list[frozenset[int]] = []
+        for s in self.articles:
+            chrome.append(frozenset(b for b in s.blocks if is_chrome(state.get((s.host_key, b)), settings)))
+            for b in s.blocks:
+                if (s.host_key, b) in recurring:
+                    state[(s.host_key, b)] = _seen_on(state.get((s.host_key, b)), s.day)
+        return chrome
+
+    def rows(self, known: Collection[tuple[int, int]]) -> list[BlockRow]:
+        """The counts to add.  A block's host and sample text are kept from its second sighting
+        on (``known``: blocks seen before the batch): most lines are seen once (a story's own
+        paragraphs) and need only their count."""
+        return [
+            (h, b, s.host[:255], seen, first, final, text[:SAMPLE_CHARS])
+            if seen > 1 or (h, b) in known else (h, b, "", seen, first, final, "")
+            for (h, b), (s, text, seen, first, final) in self.added.items()
+        ]
+
+    def after(self, before: Mapping[tuple[int, int], BlockCount]) -> dict[tuple[int, int], BlockCount]:
+        """The counts of the batch's blocks once it is added."""
+        out = {}
+        for key, (_, _, seen, first, final) in self.added.items():
+            old = before.get(key)
+            out[key] = (BlockCount(seen, first, final) if old is None else
+                        BlockCount(old.seen + seen, min(old.first_day, first), max(old.last_day, final)))
+        return out
+
+
+class CountCache:
+    """The block counts this process last saw (bounded, least recently used out).
+
+    Lets PostgreSQL read the counts in the same round trip that writes the batch:
+    the batch is signed with the chrome the cache implies, and the counts the
+    database returns confirm it (they differ only when another daemon counted the
+    same lines meanwhile, or the cache forgot them; then the batch is signed again).
     """
-    added: dict[tuple[int, int], list[Any]] = {}  # key -> [sighting, text, seen, first day, last day]
-    for s in sightings:
-        for b, text in s.blocks.items():
-            found = added.get((s.host_key, b))
-            if found is None:
-                added[(s.host_key, b)] = [s, text, 1, s.day, s.day]
-            else:
-                found[2] += 1
-                found[3] = min(found[3], s.day)
-                found[4] = max(found[4], s.day)
-    state = di.read_blocks(raw, added.keys(), lock=lock)
-    before = set(state)
-    recurring = {key for key, found in added.items() if found[2] > 1}  # blocks later articles see again
-    chrome: list[frozenset[int]] = []
-    for s in sightings:
-        chrome.append(frozenset(b for b in s.blocks if is_chrome(state.get((s.host_key, b)), settings)))
-        for b in s.blocks:
-            if (s.host_key, b) in recurring:
-                state[(s.host_key, b)] = _seen_on(state.get((s.host_key, b)), s.day)
-    # a block's host and sample text are kept from its second sighting on: most lines are
-    # seen once (a story's own paragraphs) and need only their count
-    rows = [
-        (h, b, s.host[:255], seen, first, final, text[:SAMPLE_CHARS])
-        if seen > 1 or (h, b) in before else (h, b, "", seen, first, final, "")
-        for (h, b), (s, text, seen, first, final) in added.items()
-    ]
-    return chrome, rows
+
+    def __init__(self, size: int = 200_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[int, int], BlockCount] = OrderedDict()
+
+    def known(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BlockCount]:
+        out = {}
+        for key in keys:
+            found = self._items.get(key)
+            if found is not None:
+                out[key] = found
+        return out
+
+    def update(self, counts: Mapping[tuple[int, int], BlockCount]) -> None:
+        for key, count in counts.items():
+            self._items[key] = count
+            self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 def _seen_on(count: BlockCount | None, day: int) -> BlockCount:

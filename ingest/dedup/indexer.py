@@ -4,18 +4,20 @@
 indexing the articles one at a time (the hook passes a crawl's stored batch, a
 rebuild thousands), with a fixed number of round trips per batch:
 
-1. chrome: the index lock and the host block counts as they were
-   (:func:`db.dedup_index.read_blocks`);
+1. chrome: each article's host lines are counted; the ones seen on enough of
+   the host's articles are left out, judged from the counts this process last saw;
 2. the batch is shingled, signed and banded without its chrome (in memory);
-3. one lookup of what it meets among earlier articles (exact copies, declared
-   originals, band buckets in the date window, with the candidates' signatures),
-   sent with the batch's own rows and block counts (:func:`db.dedup_index.write_and_lookup`);
-   the batch's articles meet each other in memory;
+3. one round trip takes the index lock, reads the true counts and what the batch
+   meets among earlier articles (exact copies, declared originals, band buckets in
+   the date window, with the candidates' signatures), and writes the batch's rows
+   (:func:`db.dedup_index.write_and_lookup`); if the true counts make other lines
+   chrome (another daemon counted them, or they were not cached), the batch is
+   signed again; the batch's articles meet each other in memory;
 4. candidates ranked by band hits and estimated containment, the best verified
    exactly (bodies re-read only for those not in the recent-articles cache);
 5. pairs and story merges written together (:func:`db.dedup_index.write_pairs`).
 
-Concurrency: the lock of step 1 is held until the storing transaction commits,
+Concurrency: the lock of step 3 is held until the storing transaction commits,
 so two daemons' batches are ordered and the later one meets the earlier one.
 """
 
@@ -37,7 +39,7 @@ from db.dedup_index import BandRows, BlockRow, Candidate, IndexRows, Lookup, Loo
 from db.dedup_queries import ArticleText
 from db.raw import Raw
 from ingest.dedup import minhash
-from ingest.dedup.boilerplate import BlockSighting, host_of, learn
+from ingest.dedup.boilerplate import BlockSighting, CountCache, Sightings, host_of
 from ingest.dedup.keyfilter import KeyFilter
 from ingest.dedup.prepared import Prepared, prepare, prepare_analysis
 from ingest.dedup.settings import DedupSettings
@@ -61,6 +63,8 @@ class IndexReport:
     articles: int = 0
     candidates: int = 0
     verified: int = 0
+    resigned: int = 0
+    """Articles signed again: the chrome the cached block counts implied was not the true one."""
     pairs: list[PairRow] = field(default_factory=list)
 
 
@@ -112,6 +116,7 @@ class Indexer:
     def __init__(self, settings: DedupSettings, key_filter: KeyFilter | None = None) -> None:
         self.settings = settings
         self.cache = PreparedCache()
+        self.counts = CountCache()
         self.key_filter = key_filter
         """Set by a rebuild, which writes every band row itself: buckets it never wrote are not looked up."""
 
@@ -134,12 +139,20 @@ class Indexer:
         for a, d, an in zip(articles, days, read, strict=True):
             host = host_of(a.url, a.source_id)
             sightings.append(BlockSighting(host, key64(host), d, an.blocks(s.chrome_max_chars)))
-        chrome, block_rows = learn(raw, sightings, s, lock=True)  # the index lock comes first
-        new = [
-            _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
-            for a, d, si, c, an in zip(articles, days, sightings, chrome, read, strict=True)
-        ]
-        seen = di.write_and_lookup(raw, self._rows(new, block_rows), self._keys(new))
+        batch = Sightings.of(sightings)
+        # sign with the chrome the cached counts imply; the write returns the true counts
+        guess = self.counts.known(batch.added)
+        chrome = batch.chrome(guess, s)
+        new = self._new(articles, days, sightings, chrome, read)
+        rows = self._rows(new, batch.rows(guess.keys()))
+        seen = di.write_and_lookup(raw, rows, self._keys(new))
+        self.counts.update(batch.after(seen.block_counts))
+        true_chrome = batch.chrome(seen.block_counts, s)
+        if true_chrome != chrome:  # another daemon counted these lines, or the cache forgot them
+            report.resigned = len(new)
+            di.remove_rows(raw, rows)
+            new = self._new(articles, days, sightings, true_chrome, read)
+            seen = di.write_and_lookup(raw, self._rows(new, []), self._keys(new))
         if self.key_filter is not None:
             self.key_filter.add([k for n in new for k in n.prepared.bands])
         candidates = self._candidates(new, seen)
@@ -154,6 +167,20 @@ class Indexer:
         return report
 
     # --- steps ---------------------------------------------------------------
+
+    def _new(
+        self,
+        articles: Sequence[ArticleText],
+        days: Sequence[int],
+        sightings: Sequence[BlockSighting],
+        chrome: Sequence[frozenset[int]],
+        read: Sequence[Analysis],
+    ) -> list[_New]:
+        s = self.settings
+        return [
+            _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
+            for a, d, si, c, an in zip(articles, days, sightings, chrome, read, strict=True)
+        ]
 
     def _rows(self, new: Sequence[_New], blocks: Sequence[BlockRow]) -> IndexRows:
         scheme = self.settings.scheme
@@ -297,19 +324,24 @@ class Indexer:
 
 
 def _band_rows(new: Sequence[_New]) -> BandRows:
-    """The batch's band rows in key order (NumPy: a batch's inserts then walk the band index
-    once instead of jumping about; sorting 64 tuples an article in Python cost more)."""
+    """The batch's band rows in key order, so a batch's inserts walk the band index once
+    instead of jumping about (NumPy for a batch; one article's keys are simply sorted)."""
+    if len(new) == 1:
+        n = new[0]
+        keys = sorted(set(n.prepared.bands))
+        return BandRows(keys, [n.day] * len(keys), [n.article.id] * len(keys), [1] * len(keys))
     counts = [len(n.prepared.bands) for n in new]
     total = sum(counts)
-    keys = np.fromiter(chain.from_iterable(n.prepared.bands for n in new), dtype=np.int64, count=total)
-    days = np.repeat(np.array([n.day for n in new], dtype=np.int64), counts)
-    ids = np.repeat(np.array([n.article.id for n in new], dtype=np.int64), counts)
-    order = np.lexsort((ids, days, keys))
-    keys, days, ids = keys[order], days[order], ids[order]
+    keys_a = np.fromiter(chain.from_iterable(n.prepared.bands for n in new), dtype=np.int64, count=total)
+    owner = np.repeat(np.arange(len(new)), counts)
+    order = np.lexsort((owner, keys_a))
+    keys_a, owner = keys_a[order], owner[order]
     if total > 1:  # a key twice in one article (two bands alike) is one row
-        keep = np.r_[True, (keys[1:] != keys[:-1]) | (ids[1:] != ids[:-1])]
-        keys, days, ids = keys[keep], days[keep], ids[keep]
-    return BandRows(keys.tolist(), days.tolist(), ids.tolist())
+        keep = np.r_[True, (keys_a[1:] != keys_a[:-1]) | (owner[1:] != owner[:-1])]
+        keys_a, owner = keys_a[keep], owner[keep]
+    days = np.array([n.day for n in new], dtype=np.int64)[owner]
+    ids = np.array([n.article.id for n in new], dtype=np.int64)[owner]
+    return BandRows(keys_a.tolist(), days.tolist(), ids.tolist(), (owner + 1).tolist())
 
 
 def _band_meetings(new: Sequence[_New], seen: Lookup, window: int) -> list[Counter[int]]:

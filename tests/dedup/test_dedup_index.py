@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from dedup_helpers import Env, make_env, reprint, story, text
+from dedup_helpers import DAY0, Env, make_env, reprint, story, text
 from sqlalchemy import select
 
 from db import story_queries
@@ -121,3 +122,45 @@ def test_learned_chrome_persists_and_is_left_out(db_url: str) -> None:
             assert early is not None and early.chrome == []  # the first articles could not know yet
     finally:
         env.database.close()
+
+
+def test_a_batch_indexes_like_its_articles_one_at_a_time(db_url: str, tmp_path: Path) -> None:
+    """The store writer hands the index a whole batch: its articles meet each other in memory
+    and the earlier articles through one lookup, with the pairs one-at-a-time indexing gives."""
+    from db.repository import insert_article
+    from db.session import transaction
+    from ingest.dedup.hook import article_text
+    from ingest.dedup.indexer import Indexer
+    from ingest.normalize import content_hash
+    from ingest.pipeline import StoredArticle
+
+    bodies = [text(story(40)), text(story(41)), text(reprint(story(40), 42)), text(reprint(story(40), 43)),
+              text(story(44)), text(story(41)), text(reprint(story(41), 45))]
+
+    def index_all(url: str, batch: int) -> set[tuple[str, str, str]]:
+        env = make_env(url)
+        try:
+            settings = settings_of(env.config)
+            indexer = Indexer(settings)
+            urls: dict[int, str] = {}
+            for start in range(0, len(bodies), batch):
+                with transaction(env.database.sessions) as session:
+                    stored = []
+                    for i in range(start, min(len(bodies), start + batch)):
+                        values = {"url": f"https://o{i}.example/a", "fetched_url": None, "title": None,
+                                  "authors": [], "published_at": None, "body": bodies[i],
+                                  "content_hash": content_hash(bodies[i]), "word_count": 1, "provenance": {},
+                                  "flags": [], "source_id": None,
+                                  "fetched_at": DAY0 + timedelta(days=i)}
+                        article_id = insert_article(session, values, None)
+                        assert article_id is not None
+                        urls[article_id] = values["url"]
+                        stored.append(StoredArticle(article_id, values))
+                    indexer.index(session, [article_text(a) for a in stored])
+            return {(urls[a], urls[b], p.rule) for (a, b), p in env.pairs().items()}
+        finally:
+            env.database.close()
+
+    one_by_one = index_all(f"sqlite:///{tmp_path / 'single.db'}", 1)
+    assert len(one_by_one) == 6 and ("https://o1.example/a", "https://o5.example/a", "exact") in one_by_one
+    assert index_all(db_url, len(bodies)) == one_by_one
