@@ -265,7 +265,8 @@ def main() -> None:
                         help="The database already holds the synthetic archive (a copy of an earlier run's, "
                         "e.g. CREATE DATABASE ... TEMPLATE ...): skip filling it.")
     parser.add_argument("--rebuild", type=int, default=0, help="Made-up articles for the rebuild rate (0: skip).")
-    parser.add_argument("--workers", type=int, default=None, help="Rebuild shingling processes.")
+    parser.add_argument("--workers", type=int, default=None, help="Rebuild analysis processes (default: CPUs).")
+    parser.add_argument("--rebuild-batch", type=int, default=2000, help="Articles per rebuild transaction.")
     args = parser.parse_args()
     settings = DedupSettings()
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,7 +309,7 @@ def main() -> None:
                 print(f"  {name:20s} {size / n * 1e6 / 2**30:7.3f} GiB per million")
         if args.rebuild:
             made_up_articles(engine, args.rebuild)
-            report = rebuild(session_factory(engine), settings, workers=args.workers)
+            report = rebuild(session_factory(engine), settings, workers=args.workers, batch=args.rebuild_batch)
             print(f"rebuild: {report.articles:,} articles in {report.seconds:.1f}s = "
                   f"{report.rate:,.0f} articles/s, {report.pairs} pairs")
         engine.dispose()

@@ -385,11 +385,7 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-# Every story of a merge is a row of m_story (the target's own story too, when it has one)
-# and every loose article a row of m_loose.  The parts read the snapshot from before the
-# statement: sizes count the members of the stories as they were plus the loose articles,
-# and the earliest member is chosen among the loose ones and each story's earliest.
-_PG_WRITE_PAIRS = "SELECT * FROM dedup_write_pairs(" + ", ".join(["%s"] * 12) + ")"
+_PG_WRITE_PAIRS = "SELECT * FROM dedup_write_pairs(" + ", ".join(["%s"] * 13) + ")"
 
 
 def _pg_pair_params(pairs: Sequence[Mapping[str, Any]], merges: Sequence[StoryMerge], now: datetime) -> list[Any]:
@@ -401,4 +397,5 @@ def _pg_pair_params(pairs: Sequence[Mapping[str, Any]], merges: Sequence[StoryMe
         [p["title_similarity"] for p in pairs], [p["rule"] for p in pairs],
         _ints(s for s, _ in stories), _ints(t for _, t in stories),
         _ints(a for a, _ in loose), _ints(t for _, t in loose),
+        _ints(s for m in merges for s in m.stories if s != m.target),
     ]

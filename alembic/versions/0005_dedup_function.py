@@ -70,7 +70,8 @@ BEGIN
              AS t(a, d, h, n, m, c, w)
     ), w_band AS (
         INSERT INTO dedup_bands AS d (key, day, article_id)
-        SELECT t.k, p_sig_day[t.o], p_sig_id[t.o] FROM unnest(p_band_key, p_band_owner) AS t(k, o)
+        SELECT t.k, a.d, a.id FROM unnest(p_band_key, p_band_owner) AS t(k, o)
+        JOIN unnest(p_sig_id, p_sig_day) WITH ORDINALITY AS a(id, d, n) ON a.n = t.o
     ), w_link AS (
         INSERT INTO dedup_links AS d (url_key, article_id, kind) SELECT * FROM unnest(p_link_key, p_link_id, p_link_kind)
         ON CONFLICT ON CONSTRAINT pk_dedup_links DO NOTHING
@@ -90,14 +91,23 @@ BEGIN
      CROSS JOIN LATERAL (SELECT * FROM dedup_host_blocks x WHERE x.host_key = k.h AND x.block_key = k.bk
                          LIMIT 1) AS b)
     UNION ALL
-    (SELECT 0, a.id, a.content_hash::text, NULL::bigint, {SIG}, NULL::bigint[] FROM articles a
-     JOIN dedup_signatures s ON s.article_id = a.id WHERE a.content_hash = ANY(p_want_hashes))
+    -- every part probes an index once per wanted value: LATERAL (...) OFFSET 0 leaves the planner
+    -- no other way, whatever its row estimates (with a parameter array, "= ANY" would compare every
+    -- row met against the whole array; a hash join would read a whole table once per value)
+    (SELECT 0, a.id, a.content_hash::text, NULL::bigint, {SIG}, NULL::bigint[]
+     FROM unnest(p_want_hashes) AS w(v)
+     CROSS JOIN LATERAL (SELECT x.id, x.content_hash FROM articles x WHERE x.content_hash = w.v OFFSET 0) AS a
+     CROSS JOIN LATERAL (SELECT * FROM dedup_signatures y WHERE y.article_id = a.id OFFSET 0) AS s)
     UNION ALL
-    (SELECT 1, a.id, a.url::text, NULL::bigint, {SIG}, NULL::bigint[] FROM articles a
-     JOIN dedup_signatures s ON s.article_id = a.id WHERE a.url = ANY(p_want_urls))
+    (SELECT 1, a.id, a.url::text, NULL::bigint, {SIG}, NULL::bigint[]
+     FROM unnest(p_want_urls) AS w(v)
+     CROSS JOIN LATERAL (SELECT x.id, x.url FROM articles x WHERE x.url = w.v OFFSET 0) AS a
+     CROSS JOIN LATERAL (SELECT * FROM dedup_signatures y WHERE y.article_id = a.id OFFSET 0) AS s)
     UNION ALL
-    (SELECT 2, l.article_id, l.kind::text, l.url_key, {SIG}, NULL::bigint[] FROM dedup_links l
-     JOIN dedup_signatures s ON s.article_id = l.article_id WHERE l.url_key = ANY(p_want_url_keys))
+    (SELECT 2, l.article_id, l.kind::text, l.url_key, {SIG}, NULL::bigint[]
+     FROM unnest(p_want_url_keys) AS w(v)
+     CROSS JOIN LATERAL (SELECT x.article_id, x.kind, x.url_key FROM dedup_links x WHERE x.url_key = w.v OFFSET 0) AS l
+     CROSS JOIN LATERAL (SELECT * FROM dedup_signatures y WHERE y.article_id = l.article_id OFFSET 0) AS s)
     UNION ALL
     (SELECT 4, s.article_id, NULL::text, NULL::bigint, {SIG}, h.keys
      FROM (SELECT b.article_id, array_agg(b.key) AS keys
@@ -106,7 +116,8 @@ BEGIN
                                WHERE x.key = k.key AND x.day BETWEEN p_first_day AND p_last_day
                                ORDER BY x.day DESC, x.article_id DESC LIMIT p_bucket_cap) AS b
            GROUP BY b.article_id) AS h
-     JOIN dedup_signatures s ON s.article_id = h.article_id AND s.scheme = p_scheme);
+     CROSS JOIN LATERAL (SELECT * FROM dedup_signatures y WHERE y.article_id = h.article_id AND y.scheme = p_scheme
+                         OFFSET 0) AS s);
 END
 $fn$
 """
@@ -116,7 +127,7 @@ PAIRS_FUNCTION = """
 CREATE OR REPLACE FUNCTION dedup_write_pairs(
     p_now timestamptz,
     p_a int[], p_b int[], p_cab float8[], p_cba float8[], p_jaccard float8[], p_title float8[], p_rule text[],
-    p_story int[], p_story_target int[], p_loose int[], p_loose_target int[])
+    p_story int[], p_story_target int[], p_loose int[], p_loose_target int[], p_moved int[])
 RETURNS TABLE (done int)
 LANGUAGE plpgsql VOLATILE
 SET plan_cache_mode = force_generic_plan
@@ -124,6 +135,11 @@ SET enable_seqscan = off
 AS $fn$
 #variable_conflict use_column
 BEGIN
+    -- p_story: every story of each merge (the target's own too), with its target; p_loose: the
+    -- articles in no story yet, with theirs; p_moved: the stories that merge into another.
+    -- Reads see the snapshot from before the statement: a size counts the members of the
+    -- stories as they were plus the loose articles; the earliest member is chosen among the
+    -- loose ones and each story's earliest.  Every lookup is an index probe (see above).
     RETURN QUERY
     WITH w_pair AS (
         INSERT INTO dedup_pairs AS d (a_id, b_id, containment_ab, containment_ba, jaccard, title_similarity, rule,
@@ -136,20 +152,24 @@ BEGIN
     ), m_loose AS (
         SELECT * FROM unnest(p_loose, p_loose_target) AS m(article, target)
     ), w_moved AS (
-        UPDATE dedup_signatures s SET story_id = m.target FROM m_story m
-        WHERE s.story_id = m.story AND m.story <> m.target
+        UPDATE dedup_signatures s SET story_id = (SELECT m.target FROM m_story m WHERE m.story = s.story_id LIMIT 1)
+        WHERE s.story_id = ANY(p_moved)
     ), w_loose AS (
-        UPDATE dedup_signatures s SET story_id = m.target FROM m_loose m WHERE s.article_id = m.article
+        UPDATE dedup_signatures s SET story_id = (SELECT m.target FROM m_loose m WHERE m.article = s.article_id LIMIT 1)
+        WHERE s.article_id = ANY(p_loose)
     ), contender AS (
         SELECT m.target, m.article AS id FROM m_loose m
-        UNION ALL SELECT m.target, st.earliest_article_id FROM m_story m JOIN dedup_stories st ON st.id = m.story
+        UNION ALL
+        SELECT m.target, st.earliest_article_id FROM m_story m
+        CROSS JOIN LATERAL (SELECT x.earliest_article_id FROM dedup_stories x WHERE x.id = m.story OFFSET 0) AS st
     ), earliest AS (
-        SELECT DISTINCT ON (c.target) c.target, a.id FROM contender c JOIN articles a ON a.id = c.id
+        SELECT DISTINCT ON (c.target) c.target, a.id FROM contender c
+        CROSS JOIN LATERAL (SELECT x.id, x.published_at, x.fetched_at FROM articles x WHERE x.id = c.id OFFSET 0) AS a
         ORDER BY c.target, COALESCE(a.published_at, a.fetched_at), a.fetched_at, a.id
     ), size AS (
         SELECT c.target, sum(c.n) AS n FROM (
-            SELECT m.target, count(*) AS n FROM m_story m JOIN dedup_signatures s ON s.story_id = m.story
-            GROUP BY m.target
+            SELECT m.target, z.n FROM m_story m
+            CROSS JOIN LATERAL (SELECT count(*) AS n FROM dedup_signatures y WHERE y.story_id = m.story) AS z
             UNION ALL SELECT m.target, count(*) FROM m_loose m GROUP BY m.target) AS c
         GROUP BY c.target
     ), w_story AS (
@@ -158,7 +178,7 @@ BEGIN
         ON CONFLICT ON CONSTRAINT pk_dedup_stories DO UPDATE SET earliest_article_id = excluded.earliest_article_id,
             size = excluded.size, updated_at = excluded.updated_at
     ), w_drop AS (
-        DELETE FROM dedup_stories st USING m_story m WHERE st.id = m.story AND m.story <> m.target
+        DELETE FROM dedup_stories st WHERE st.id = ANY(p_moved)
     )
     SELECT 1;
 END

@@ -9,6 +9,7 @@ by a rebuild therefore gives the same result.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -113,24 +114,55 @@ class CountCache:
     the batch is signed with the chrome the cache implies, and the counts the
     database returns confirm it (they differ only when another daemon counted the
     same lines meanwhile, or the cache forgot them; then the batch is signed again).
+    A prepared batch's lines are counted at once (:meth:`update`), so the next batch
+    can be prepared before this one is written; the database's answer then shifts
+    the cached counts by what they missed (:meth:`correct`).
     """
 
     def __init__(self, size: int = 200_000) -> None:
         self.size = size
         self._items: OrderedDict[tuple[int, int], BlockCount] = OrderedDict()
+        self._lock = threading.Lock()  # a rebuild prepares one batch while another is written
 
     def known(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BlockCount]:
         out = {}
-        for key in keys:
-            found = self._items.get(key)
-            if found is not None:
-                out[key] = found
+        with self._lock:
+            for key in keys:
+                found = self._items.get(key)
+                if found is not None:
+                    out[key] = found
         return out
 
     def update(self, counts: Mapping[tuple[int, int], BlockCount]) -> None:
-        for key, count in counts.items():
-            self._items[key] = count
-            self._items.move_to_end(key)
+        with self._lock:
+            for key, count in counts.items():
+                self._items[key] = count
+                self._items.move_to_end(key)
+            self._trim()
+
+    def correct(
+        self, guessed: Mapping[tuple[int, int], BlockCount], true: Mapping[tuple[int, int], BlockCount]
+    ) -> None:
+        """The database's counts from before a batch were ``true``, not ``guessed``: shift the
+        cached ones by the difference (they may already include a later batch's lines)."""
+        with self._lock:
+            for key in guessed.keys() | true.keys():
+                was, real = guessed.get(key), true.get(key)
+                if was == real:
+                    continue
+                extra = (real.seen if real else 0) - (was.seen if was else 0)
+                current = self._items.get(key)
+                if current is None:
+                    if real is not None:
+                        self._items[key] = real
+                    continue
+                first = min(current.first_day, real.first_day) if real else current.first_day
+                last = max(current.last_day, real.last_day) if real else current.last_day
+                self._items[key] = BlockCount(current.seen + extra, first, last)
+                self._items.move_to_end(key)
+            self._trim()
+
+    def _trim(self) -> None:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 

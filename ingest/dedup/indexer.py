@@ -23,6 +23,7 @@ so two daemons' batches are ordered and the later one meets the earlier one.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from db import dedup_index as di
 from db import dedup_queries as dq
-from db.dedup_index import BandRows, BlockRow, Candidate, IndexRows, Lookup, LookupKeys
+from db.dedup_index import BandRows, BlockCount, BlockRow, Candidate, IndexRows, Lookup, LookupKeys
 from db.dedup_queries import ArticleText
 from db.raw import Raw
 from ingest.dedup import minhash
@@ -87,24 +88,44 @@ def _analyses(articles: Sequence[ArticleText], given: Sequence[Analysis | None])
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch signed in memory (:meth:`Indexer.prepare`), ready to be written."""
+
+    articles: Sequence[ArticleText]
+    days: list[int]
+    sightings: list[BlockSighting]
+    analyses: list[Analysis]
+    lines: Sightings
+    guess: dict[tuple[int, int], BlockCount]
+    """The block counts the chrome was judged from (what this process knew)."""
+    chrome: list[frozenset[int]]
+    new: list[_New]
+    rows: IndexRows
+    keys: LookupKeys
+
+
 class PreparedCache:
     """Recently indexed articles, so a story's members are not re-shingled for every reprint."""
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
         self._items: OrderedDict[int, Prepared] = OrderedDict()
+        self._lock = threading.Lock()  # a rebuild writes in one thread while it prepares in another
 
     def get(self, article_id: int) -> Prepared | None:
-        found = self._items.get(article_id)
-        if found is not None:
-            self._items.move_to_end(article_id)
-        return found
+        with self._lock:
+            found = self._items.get(article_id)
+            if found is not None:
+                self._items.move_to_end(article_id)
+            return found
 
     def put(self, article_id: int, prepared: Prepared) -> None:
-        self._items[article_id] = prepared
-        self._items.move_to_end(article_id)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[article_id] = prepared
+            self._items.move_to_end(article_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def clear(self) -> None:
         self._items.clear()
@@ -128,33 +149,51 @@ class Indexer:
         ``analyses``: their bodies already read (:func:`~ingest.dedup.text.analyze`, e.g. by an
         extraction worker), by position; the missing ones are read here.
         """
-        report = IndexReport(articles=len(articles))
-        if not articles:
-            return report
+        return self.write(session, self.prepare(articles, analyses))
+
+    def prepare(self, articles: Sequence[ArticleText], analyses: Sequence[Analysis | None] = ()) -> PreparedBatch:
+        """Steps 1-2, in memory: the batch signed with the chrome the cached counts imply.
+
+        The cache then counts the batch's lines as written, so the next batch can be
+        prepared while this one is written (a rebuild does that); :meth:`write` corrects
+        both when the database's counts differ.
+        """
         s = self.settings
-        raw = Raw(session)
         read = _analyses(articles, analyses)
         days = [day_of(a) for a in articles]
         sightings = []
         for a, d, an in zip(articles, days, read, strict=True):
             host = host_of(a.url, a.source_id)
             sightings.append(BlockSighting(host, key64(host), d, an.blocks(s.chrome_max_chars)))
-        batch = Sightings.of(sightings)
-        # sign with the chrome the cached counts imply; the write returns the true counts
-        guess = self.counts.known(batch.added)
-        chrome = batch.chrome(guess, s)
+        lines = Sightings.of(sightings)
+        guess = self.counts.known(lines.added)
+        chrome = lines.chrome(guess, s)
         new = self._new(articles, days, sightings, chrome, read)
-        rows = self._rows(new, batch.rows(guess.keys()))
-        seen = di.write_and_lookup(raw, rows, self._keys(new))
-        self.counts.update(batch.after(seen.block_counts))
-        true_chrome = batch.chrome(seen.block_counts, s)
-        if true_chrome != chrome:  # another daemon counted these lines, or the cache forgot them
-            report.resigned = len(new)
-            di.remove_rows(raw, rows)
-            new = self._new(articles, days, sightings, true_chrome, read)
-            seen = di.write_and_lookup(raw, self._rows(new, []), self._keys(new))
+        batch = PreparedBatch(articles, days, sightings, read, lines, guess, chrome, new,
+                              self._rows(new, lines.rows(guess.keys())), self._keys(new))
+        self.counts.update(lines.after(guess))
         if self.key_filter is not None:
             self.key_filter.add([k for n in new for k in n.prepared.bands])
+        return batch
+
+    def write(self, session: Session, batch: PreparedBatch) -> IndexReport:
+        """Steps 3-5 in the caller's transaction: write and look up, verify, store pairs and stories."""
+        report = IndexReport(articles=len(batch.articles))
+        if not batch.articles:
+            return report
+        s = self.settings
+        raw = Raw(session)
+        new = batch.new
+        seen = di.write_and_lookup(raw, batch.rows, batch.keys)
+        self.counts.correct(batch.guess, seen.block_counts)
+        true_chrome = batch.lines.chrome(seen.block_counts, s)
+        if true_chrome != batch.chrome:  # another daemon counted these lines, or the cache forgot them
+            report.resigned = len(new)
+            di.remove_rows(raw, batch.rows)
+            new = self._new(batch.articles, batch.days, batch.sightings, true_chrome, batch.analyses)
+            if self.key_filter is not None:
+                self.key_filter.add([k for n in new for k in n.prepared.bands])
+            seen = di.write_and_lookup(raw, self._rows(new, []), self._keys(new))
         candidates = self._candidates(new, seen)
         report.candidates = len(candidates)
         pairs = self._verify(session, new, candidates, seen.candidates, report)

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import dedup_queries as dq
 from db.dedup_queries import ArticleText
 from db.session import transaction
-from ingest.dedup.indexer import Indexer
+from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch
 from ingest.dedup.keyfilter import KeyFilter
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.text import Analysis, analyze
@@ -93,23 +94,38 @@ def rebuild(
         total = dq.article_count(session)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     indexer = Indexer(settings, KeyFilter(total * settings.bands))
-    with _pool(workers) as pool:
+
+    def write(prepared: PreparedBatch) -> IndexReport:
+        with transaction(sessions) as session:
+            _tune(session)
+            return indexer.write(session, prepared)
+
+    def account(result: IndexReport) -> None:
+        report.articles += result.articles
+        report.pairs += len(result.pairs)
+        if progress is not None:
+            progress(report.articles, total)
+
+    # three stages overlap: bodies are analysed in the pool a batch ahead, the main thread
+    # signs a batch while the writer thread writes the one before (the database works
+    # outside the GIL), and each write starts only once the one before it has committed
+    with _pool(workers) as pool, ThreadPoolExecutor(1, thread_name_prefix="dedup-rebuild") as writer:
         analyzer = _Analyzer(pool)
         with sessions() as session:
             articles = dq.article_batch(session, 0, batch)
         analyses = analyzer.start(articles)
+        pending: Future[IndexReport] | None = None
         while articles:
-            with sessions() as session:  # the next batch, read while this one's bodies are analysed
+            prepared = indexer.prepare(articles, analyses())
+            with sessions() as session:
                 following = dq.article_batch(session, articles[-1].id, batch)
             next_analyses = analyzer.start(following)
-            with transaction(sessions) as session:
-                _tune(session)
-                result = indexer.index(session, articles, analyses())
-            report.articles += result.articles
-            report.pairs += len(result.pairs)
-            if progress is not None:
-                progress(report.articles, total)
+            if pending is not None:
+                account(pending.result())
+            pending = writer.submit(write, prepared)
             articles, analyses = following, next_analyses
+        if pending is not None:
+            account(pending.result())
     report.seconds = time.perf_counter() - started
     return report
 
