@@ -319,7 +319,7 @@ def main() -> None:
             made_up_articles(engine, args.rebuild)
             report = rebuild(session_factory(engine), settings, workers=args.workers, batch=args.rebuild_batch)
             print(f"rebuild: {report.articles:,} articles in {report.seconds:.1f}s = "
-                  f"{report.rate:,.0f} articles/s, {report.pairs} pairs")
+                  f"{report.rate:,.0f} articles/s, {report.pairs} pairs; key filter {report.filter_bytes / 2**20:.1f} MiB")
         engine.dispose()
 
 

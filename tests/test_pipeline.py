@@ -156,19 +156,25 @@ def test_batched_writer_decides_like_one_article_at_a_time(sqlite_url: str) -> N
             assert set(stored) == {ids[0], ids[3]}
 
 
+def _demo_page(site: DemoSite) -> tuple[str, str, bytes]:
+    """The path, URL and HTML of the demo site's first expected article."""
+    import urllib.request
+
+    path = next(iter(EXPECTED))
+    url = site.outlets[EXPECTED[path]["outlet"]] + path.lstrip("/")
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return path, url, resp.read()
+
+
 def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     """Extraction in a worker process gives the same rows as in-process; close() is idempotent."""
-    import urllib.request
 
     from ingest.dedup.text import analyze
     from ingest.extract_pool import ExtractPool, prepare_page
     from ingest.normalize import Hints
     from ingest.outcomes import Outcome
 
-    path = next(iter(EXPECTED))
-    url = site.outlets[EXPECTED[path]["outlet"]] + path.lstrip("/")
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        html = resp.read()
+    path, url, html = _demo_page(site)
     hints = Hints(url, url)
     pool = ExtractPool(1)
     try:
@@ -194,16 +200,12 @@ def test_extract_pool_replaces_a_dead_worker(site: DemoSite) -> None:
     """A killed worker fails only the page it held (parse_error); the next page gets a new worker."""
     import os
     import signal
-    import urllib.request
 
     from ingest.extract_pool import ExtractPool
     from ingest.normalize import Hints
     from ingest.outcomes import Outcome
 
-    path = next(iter(EXPECTED))
-    url = site.outlets[EXPECTED[path]["outlet"]] + path.lstrip("/")
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        html = resp.read()
+    _, url, html = _demo_page(site)
     hints = Hints(url, url)
     pool = ExtractPool(1)
 

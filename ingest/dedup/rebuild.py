@@ -38,6 +38,8 @@ class RebuildReport:
     articles: int = 0
     pairs: int = 0
     seconds: float = 0.0
+    filter_bytes: int = 0
+    """Memory of the Bloom filter of band keys (bounded: ~10 bits a key, at most 256 MiB)."""
 
     @property
     def rate(self) -> float:
@@ -93,7 +95,9 @@ def rebuild(
         dq.reset(session)
         total = dq.article_count(session)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    indexer = Indexer(settings, KeyFilter(total * settings.bands))
+    key_filter = KeyFilter(total * settings.bands)
+    report.filter_bytes = key_filter.size_bytes
+    indexer = Indexer(settings, key_filter)
 
     def write(prepared: PreparedBatch) -> IndexReport:
         with transaction(sessions) as session:

@@ -31,8 +31,6 @@ U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
 
 _WORD = re.compile(r"\w+")
-_M64 = (1 << 64) - 1
-_MASK63 = (1 << 63) - 1
 
 _BASE = 0x100000001B3  # odd: invertible modulo 2**64
 _BASE_INV = pow(_BASE, -1, 1 << 64)
@@ -132,12 +130,6 @@ def _segment_hashes(values: U64, starts: npt.NDArray[np.intp], ends: npt.NDArray
     prefix = np.zeros(len(values) + 1, dtype=np.uint64)
     np.cumsum(values * down[: len(values)], out=prefix[1:])
     return (prefix[ends] - prefix[starts]) * up[np.maximum(ends - 1, 0)]
-
-
-def to_signed64(value: int) -> int:
-    """An unsigned 64-bit integer folded into the signed range (what BIGINT holds)."""
-    value &= _M64
-    return value - (1 << 64) if value > _MASK63 else value
 
 
 # --- an article as arrays -------------------------------------------------------------

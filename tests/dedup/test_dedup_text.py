@@ -121,3 +121,33 @@ def test_line_keys_ignore_digits_spacing_and_punctuation_but_not_words() -> None
     assert analysis.blocks(400) == {first: "Updated 10:42, Monday", body: "Body text here."}
     assert analysis.text_without(frozenset({first})) == "Body text here.\n***"
     assert len(analysis.words_without(frozenset({first}))) == 3
+
+
+def test_key_filter_never_forgets_a_key_and_rarely_invents_one() -> None:
+    from ingest.dedup.keyfilter import KeyFilter
+
+    rng = random.Random(9)
+    added = [rng.getrandbits(64) - 2**63 for _ in range(20_000)]
+    others = [rng.getrandbits(64) - 2**63 for _ in range(20_000)]
+    keys = KeyFilter(len(added))
+    keys.add(added[:10_000])
+    keys.add(added[10_000:])
+    assert sorted(keys.maybe(added)) == sorted(added)
+    assert len(keys.maybe(others)) < 0.02 * len(others)
+    assert keys.maybe([]) == []
+
+
+def test_count_cache_takes_a_batch_at_once_and_the_database_correction_later() -> None:
+    from db.dedup_index import BlockCount
+    from ingest.dedup.boilerplate import BlockSighting, CountCache, Sightings
+
+    cache = CountCache()
+    first = Sightings.of([BlockSighting("h", 1, 10, {7: "Share on X"})])
+    cache.update(first.after(cache.known(first.added)))  # prepared: counted as written
+    second = Sightings.of([BlockSighting("h", 1, 12, {7: "Share on X"})])
+    guess = cache.known(second.added)
+    assert guess == {(1, 7): BlockCount(1, 10, 10)}
+    cache.update(second.after(guess))
+    # the database had seen the line on four earlier articles (another daemon): shift by that
+    cache.correct({}, {(1, 7): BlockCount(4, 3, 9)})
+    assert cache.known([(1, 7)]) == {(1, 7): BlockCount(6, 3, 12)}
