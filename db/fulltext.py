@@ -7,6 +7,9 @@ better).  :class:`FullText` hides that difference from :mod:`db.queries`:
 better" on both for display.
 
 A search ranks a window of candidates: the newest matches that pass the filters.
+Newest means first seen (highest id) on SQLite, whose FTS5 index walks in rowid order;
+on PostgreSQL it means published last, ``(published_at, id)`` descending, with undated
+articles (by id descending) only when the dated matches do not fill the window.
 Without selective filters one statement finds and ranks them
 (:meth:`FullText.page_statement`).  With a selective filter (source, date range,
 author) :meth:`FullText.window` first picks a plan that suits the filter
@@ -21,22 +24,21 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Select,
     and_,
     func,
     literal_column,
     or_,
     select,
+    union_all,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from db import search_window
 from db.cursors import SearchCursor
 from db.highlight import highlight
 from db.models import Article
-from db.models_search import FTS_TABLE, PG_TEXT_CONFIG, TSVECTOR_COLUMN
+from db.models_search import FTS_TABLE, PG_TEXT_CONFIG
 from db.search_syntax import SearchQuery, to_fts5, to_websearch
 
 #: Snippet highlight markers: private-use characters that never occur in article text,
@@ -79,7 +81,13 @@ class FullText:
         return -rank if self.is_sqlite else rank
 
     def window(
-        self, session: Session, filtered: Select[Any], window: int, *, indexed: Select[Any] | None = None
+        self,
+        session: Session,
+        filtered: Select[Any],
+        window: int,
+        *,
+        indexed: Select[Any] | None = None,
+        undated: bool = True,
     ) -> search_window.Window:
         """The candidates of a search with a selective filter (:mod:`db.search_window`):
         the same as :meth:`page_statement`'s, or how that statement should find them.
@@ -87,6 +95,7 @@ class FullText:
         ``indexed``: only the selective filters (one index serves them) when ``filtered``
         has others besides (language, duplicates).  PostgreSQL then leaves the plan to
         the planner (a walk would read rows it throws away); SQLite sizes ``indexed``.
+        ``undated``: as for :meth:`page_statement` (PostgreSQL only).
         """
         if self.is_sqlite:
             if indexed is None:
@@ -94,7 +103,7 @@ class FullText:
             return search_window.sqlite_window(session, indexed, complete=False)
         if indexed is not None:
             return search_window.Window(None)
-        return search_window.postgres_window(session, self._tsquery, filtered, window)
+        return search_window.postgres_window(session, self._tsquery, filtered, window, undated=undated)
 
     def page_of(
         self, candidates: Sequence[tuple[int, float]], after: SearchCursor | None, limit: int
@@ -110,14 +119,18 @@ class FullText:
         window: int,
         *,
         how: search_window.Window | None = None,
+        undated: bool = True,
     ) -> Select[Any]:
         """(id, rank) rows of one page, best first, among the newest ``window`` matches.
 
         ``filtered`` is ``select(Article.id).where(filters)``.  Ranking every
         match of a frequent word (half the archive) cannot be fast, so the
         candidates are the ``window`` newest matches (all of them for a rarer
-        query): by id on SQLite (FTS5 walks its index in rowid order), by
-        publication date on PostgreSQL (an index walk, filters included).
+        query): on SQLite by id, i.e. first seen (FTS5 walks its index in rowid
+        order); on PostgreSQL by publication date, ``(published_at, id)`` descending,
+        then undated ones by id descending only if the dated matches leave room (an
+        index walk per phase, filters included).  ``undated``: the filters can keep
+        undated articles (no date range), else PostgreSQL skips that phase.
 
         On SQLite the filters are checked on each match's article row, or (``how``
         from :meth:`window` says ``as_set``) against the filtered ids collected once
@@ -147,14 +160,19 @@ class FullText:
             if after is not None:
                 stmt = stmt.where(or_(rank > after.rank, and_(rank == after.rank, ident > after.id)))
             return stmt.order_by(rank.asc(), ident.asc()).limit(limit)
-        vector = literal_column(f"articles.{TSVECTOR_COLUMN}", TSVECTOR)
-        tsq = self._tsquery()
-        pg_rank = func.ts_rank(vector, tsq).cast(Float).label("rank")
-        pg_inner = filtered.with_only_columns(Article.id.label("id"), pg_rank)
-        # newest by publication date: the (published_at, id), (source_id, published_at) and
-        # (language, published_at, id) indexes then serve the window with or without filters
-        pg_inner = pg_inner.where(vector.op("@@")(tsq)).order_by(Article.published_at.desc()).limit(window)
-        pg_candidates = pg_inner.subquery("candidates")
+        # PostgreSQL: dated matches by (published_at, id) descending, then undated ones by id
+        # descending for the room left.  Ordered by published_at DESC alone, the undated
+        # (NULLs first) would fill the window of any frequent word.
+        dated = search_window.postgres_phase(self._tsquery, filtered, dated=True, limit=window)
+        if undated:
+            first = dated.cte("dated").prefix_with("MATERIALIZED")
+            # LIMIT 0 when the dated matches fill the window: the undated phase is not run
+            room = window - select(func.count()).select_from(first).scalar_subquery()
+            rest = search_window.postgres_phase(self._tsquery, filtered, dated=False, limit=room).subquery("undated")
+            both = union_all(select(first.c.id, first.c.rank), select(rest.c.id, rest.c.rank))
+            pg_candidates = both.subquery("candidates")
+        else:
+            pg_candidates = dated.subquery("candidates")
         rank = pg_candidates.c.rank
         ident = pg_candidates.c.id
         stmt = select(ident, rank)

@@ -4,7 +4,10 @@
   OFFSET): dated articles by ``(published_at, id)`` descending, then undated
   ones by ``id`` descending.  Each phase walks an index and stops after a page.
 * Search is full-text over title and body (:mod:`db.fulltext`), ranked best
-  first, with highlighted snippets, paginated by ``(rank, id)``.
+  first, with highlighted snippets, paginated by ``(rank, id)``.  It ranks a window of
+  the newest :data:`SEARCH_WINDOW` matches: on SQLite the newest articles by first-seen
+  order (id), on PostgreSQL by published date, ``(published_at, id)``, with undated
+  articles after every dated one.
 * Both take the same :class:`ArticleFilter`.
 
 Cursors are opaque strings (:mod:`db.cursors`).
@@ -205,7 +208,7 @@ def _list_page(
     return Page(rows, cursors.encode_list(cursors.ListCursor(last.published_at, last.id)))
 
 
-def _phase(base: Select[Any], phase: str, after: tuple[Any, Any] | None, n: Any) -> Select[Any]:
+def _phase(base: Select[Any], phase: str, after: tuple[Any, Any] | None, n: Any, dialect: str) -> Select[Any]:
     """One phase of a listing over ``base``; ``after`` is the cursor's (published_at, id)."""
     if phase == "dated":
         stmt = base.where(Article.published_at.is_not(None))
@@ -215,6 +218,10 @@ def _phase(base: Select[Any], phase: str, after: tuple[Any, Any] | None, n: Any)
     stmt = base.where(Article.published_at.is_(None))
     if after is not None:
         stmt = stmt.where(Article.id < after[1])
+    if dialect == "postgresql":
+        # the same id order (the date is NULL throughout), but PostgreSQL then walks the
+        # (published_at, id) index from its NULLs rather than the primary key, filtering
+        return stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(n)
     return stmt.order_by(Article.id.desc()).limit(n)
 
 
@@ -226,13 +233,14 @@ def list_articles(
     Articles are loaded without body and provenance (``full_article`` has them).
     Raises :class:`~db.cursors.InvalidCursor` for a bad ``after``.
     """
+    dialect = _dialect(session)
     base = apply_filter(
-        select(Article).options(load_only(*LIST_COLUMNS), joinedload(Article.source)), flt, _dialect(session)
+        select(Article).options(load_only(*LIST_COLUMNS), joinedload(Article.source)), flt, dialect
     )
 
     def build(phase: str, position: cursors.ListCursor | None, n: int) -> tuple[Select[Any], dict[str, Any]]:
         at = None if position is None else (position.published_at, position.id)
-        return _phase(base, phase, at, n), {}
+        return _phase(base, phase, at, n, dialect), {}
 
     return _list_page(flt, limit, after, build, lambda stmt, _p: list(session.scalars(stmt)))
 
@@ -242,9 +250,9 @@ def list_articles(
 _ROW_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 
-def _row_statement(flt: ArticleFilter, phase: str, with_cursor: bool) -> Select[Any]:
+def _row_statement(flt: ArticleFilter, phase: str, with_cursor: bool, dialect: str) -> Select[Any]:
     key = (
-        phase, with_cursor, flt.source is not None, flt.language is not None, bool(flt.author),
+        dialect, phase, with_cursor, flt.source is not None, flt.language is not None, bool(flt.author),
         flt.since is not None, flt.until is not None, flt.has_duplicates,
     )
     stmt = _ROW_STATEMENTS.get(key)
@@ -258,7 +266,7 @@ def _row_statement(flt: ArticleFilter, phase: str, with_cursor: bool) -> Select[
             (bindparam("after_at", type_=Article.published_at.type), bindparam("after_id", type_=Integer))
             if with_cursor else None
         )
-        stmt = _phase(base, phase, after, bindparam("page_rows", type_=Integer))
+        stmt = _phase(base, phase, after, bindparam("page_rows", type_=Integer), dialect)
         _ROW_STATEMENTS[key] = stmt
     return stmt
 
@@ -272,12 +280,13 @@ def list_article_rows(
     that order (:data:`ROW_FIELDS`).
     """
     values = _filter_values(flt)
+    dialect = connection.dialect.name
 
     def build(phase: str, position: cursors.ListCursor | None, n: int) -> tuple[Select[Any], dict[str, Any]]:
         params = {**values, "page_rows": n}
         if position is not None:
             params.update(after_at=position.published_at, after_id=position.id)
-        return _row_statement(flt, phase, position is not None), params
+        return _row_statement(flt, phase, position is not None, dialect), params
 
     return _list_page(flt, limit, after, build, lambda stmt, params: connection.execute(stmt, params).all())
 
@@ -300,6 +309,7 @@ def search_articles(
     fulltext = FullText(dialect, query)
     filtered = apply_filter(select(Article.id), flt, dialect)
     selective = flt.source is not None or flt.since is not None or flt.until is not None or bool(flt.author)
+    undated = flt.since is None and flt.until is None  # a date range keeps dated articles only
 
     def rank() -> list[Any]:
         window = None
@@ -307,10 +317,10 @@ def search_articles(
             broad = flt.language is not None or flt.has_duplicates is not None
             index_part = replace(flt, language=None, has_duplicates=None)
             indexed = apply_filter(select(Article.id), index_part, dialect) if broad else None
-            window = fulltext.window(session, filtered, SEARCH_WINDOW, indexed=indexed)
+            window = fulltext.window(session, filtered, SEARCH_WINDOW, indexed=indexed, undated=undated)
         if window is not None and window.candidates is not None:
             return fulltext.page_of(window.candidates, position, limit + 1)
-        page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, how=window)
+        page = fulltext.page_statement(filtered, position, limit + 1, SEARCH_WINDOW, how=window, undated=undated)
         return list(session.execute(page))
 
     ranked = _with_timeout(session, rank)

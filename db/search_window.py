@@ -1,7 +1,8 @@
 """The candidate window of a search with a selective filter, found with plans that suit it.
 
 A search ranks the newest ``window`` matches that pass its filters (all of them
-when there are fewer).  One statement (:meth:`db.fulltext.FullText.page_statement`)
+when there are fewer; newest by id on SQLite, by published date on PostgreSQL, see
+:mod:`db.fulltext`).  One statement (:meth:`db.fulltext.FullText.page_statement`)
 finds them well when the filters are broad; with a source, a date range or an
 author each database plans it badly for some queries:
 
@@ -15,7 +16,10 @@ author each database plans it badly for some queries:
   filter's index (50+ ms for two frequent words and a source; 500+ ms for a phrase),
   where walking the filter's index newest first and testing each row stops after a
   few thousand rows.  Here that walk runs first, bounded by an estimate from a short
-  first walk, and the planner's statement only when the walk cannot settle it.
+  first walk, and the planner's statement only when the walk cannot settle it.  The
+  walk covers the dated articles (PostgreSQL's window takes undated ones only after
+  every dated match); when it has seen all of them, one statement for the undated
+  ones completes the window.
 
 The window is the same set of articles either way, so the ranking is unchanged.
 (Looking up candidates id by id in FTS5 does not pay on SQLite: bm25 counts every
@@ -111,45 +115,92 @@ def sqlite_window(session: Session, filtered: Select[Any], *, complete: bool = T
 # --- PostgreSQL ----------------------------------------------------------------------
 
 
+def listing_order() -> tuple[ColumnElement[Any], ...]:
+    """PostgreSQL's window order within one phase: newest date, then highest id.  In the
+    undated phase the date is NULL throughout, so this is id order; written this way the
+    ``(published_at, id)`` index, walked backwards, serves both phases."""
+    return Article.published_at.desc(), Article.id.desc()
+
+
+def phase_clause(dated: bool) -> ColumnElement[bool]:
+    """The articles of one phase of PostgreSQL's window: dated ones, or undated ones."""
+    return Article.published_at.is_not(None) if dated else Article.published_at.is_(None)
+
+
+def _vector() -> ColumnElement[Any]:
+    return literal_column(f"articles.{TSVECTOR_COLUMN}", TSVECTOR)
+
+
+def postgres_phase(
+    tsquery: Callable[[], ColumnElement[Any]], filtered: Select[Any], *, dated: bool, limit: Any
+) -> Select[Any]:
+    """(id, ts_rank) of the first ``limit`` matches of one phase in window order: the
+    ``(published_at, id)``, ``(source_id, published_at)`` and ``(language, published_at, id)``
+    indexes, walked backwards, serve it with or without filters (``published_at IS NOT
+    NULL`` skips the undated articles a backward walk would meet first)."""
+    vector = _vector()
+    rank = func.ts_rank(vector, tsquery()).cast(Float).label("rank")
+    return (
+        filtered.with_only_columns(Article.id.label("id"), rank)
+        .where(vector.op("@@")(tsquery()), phase_clause(dated))
+        .order_by(*listing_order())
+        .limit(limit)
+    )
+
+
 def postgres_window(
-    session: Session, tsquery: Callable[[], ColumnElement[Any]], filtered: Select[Any], window: int
+    session: Session,
+    tsquery: Callable[[], ColumnElement[Any]],
+    filtered: Select[Any],
+    window: int,
+    *,
+    undated: bool = True,
 ) -> Window:
     """The window of ``tsquery`` among the articles ``filtered`` keeps, from walks of the
     filter's index newest first (a subquery with a ``LIMIT``: no GIN bitmap possible).
 
-    A first short walk either fills the window, or covers every filtered article, or
-    gives the share of rows that match; a second walk goes as far as that share says
-    the window needs, if that is not too far.  Otherwise the planner decides (a GIN
-    bitmap is right for words that are rare among the filtered articles).
+    The walks cover the dated phase.  A first short walk either fills the window, or
+    covers every dated filtered article (the undated phase then completes the window,
+    unless the filter cannot keep undated articles: not ``undated``), or gives the share
+    of rows that match; a second walk goes as far as that share says the window needs,
+    if that is not too far.  Otherwise the planner decides (a GIN bitmap is right for
+    words that are rare among the filtered articles).
     """
-    first = window * PG_FIRST_WALK
-    found = _pg_walk(session, tsquery, filtered, window, first)
-    if len(found) == window or _count_upto(session, filtered, first) <= first:
-        return Window(found)
-    if found:
-        needed = int(first * window / len(found) * 1.5)
-        if needed <= window * PG_WALK_MAX:
-            found = _pg_walk(session, tsquery, filtered, window, needed)
-            if len(found) == window or _count_upto(session, filtered, needed) <= needed:
-                return Window(found)
+    dated = filtered.where(phase_clause(True))
+    walk = window * PG_FIRST_WALK
+    for attempt in range(2):
+        found = _pg_walk(session, tsquery, dated, window, walk)
+        if len(found) == window:
+            return Window(found)
+        if _count_upto(session, dated, walk) <= walk:  # every dated article seen
+            if undated:
+                rest = postgres_phase(tsquery, filtered, dated=False, limit=window - len(found))
+                found += [(int(i), float(r)) for i, r in session.execute(rest)]
+            return Window(found)
+        if attempt or not found:
+            break
+        walk = int(walk * window / len(found) * 1.5)
+        if walk > window * PG_WALK_MAX:
+            break
     return Window(None)
 
 
 def _pg_walk(
-    session: Session, tsquery: Callable[[], ColumnElement[Any]], filtered: Select[Any], window: int, rows: int
+    session: Session, tsquery: Callable[[], ColumnElement[Any]], dated: Select[Any], window: int, rows: int
 ) -> list[tuple[int, float]]:
-    """(id, ts_rank) of the matches among the newest ``rows`` filtered articles, up to ``window``."""
-    vector = literal_column(f"articles.{TSVECTOR_COLUMN}", TSVECTOR)
+    """(id, ts_rank) of the matches among the newest ``rows`` dated filtered articles, up to ``window``."""
     recent = (
-        filtered.with_only_columns(Article.id.label("id"), Article.published_at.label("published_at"), vector.label("vector"))
-        .order_by(Article.published_at.desc())
+        dated.with_only_columns(
+            Article.id.label("id"), Article.published_at.label("published_at"), _vector().label("vector")
+        )
+        .order_by(*listing_order())
         .limit(rows)
         .subquery("recent")
     )
     stmt = (
         select(recent.c.id, func.ts_rank(recent.c.vector, tsquery()).cast(Float))
         .where(recent.c.vector.op("@@")(tsquery()))
-        .order_by(recent.c.published_at.desc())
+        .order_by(recent.c.published_at.desc(), recent.c.id.desc())
         .limit(window)
     )
     return [(int(i), float(r)) for i, r in session.execute(stmt)]
