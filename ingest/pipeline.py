@@ -223,7 +223,8 @@ async def _process_one(
         log.info("%s: %s (%s)", link.url, exc.outcome, exc)
         return AttemptRecord.from_error(exc, "article")
     hints = Hints(link.url, page.final_url, link.published_at, link.title, language)
-    args = (page.content, page.final_url, page.content_type, hints, source_id, ctx.config.dedup.enabled)
+    analyze_body = ctx.config.dedup.enabled and bool(ctx.article_hooks)  # read for the index, if one runs
+    args = (page.content, page.final_url, page.content_type, hints, source_id, analyze_body)
     if ctx.extractor is not None:
         prepared = await ctx.extractor.prepare(*args)
     else:
