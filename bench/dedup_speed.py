@@ -199,8 +199,11 @@ def _values(doc: Doc, source_id: int) -> dict[str, Any]:
 
 
 def remove_probes(engine: Engine, first_id: int) -> None:
-    """Delete the articles a stream stored (and their index rows), so the next stream meets the same archive."""
+    """Delete the articles a stream stored (and their index rows, and the line counts: the next
+    stream repeats texts, whose lines would otherwise turn into chrome), so the next stream
+    meets the same archive."""
     with engine.begin() as conn:
+        conn.execute(text("DELETE FROM dedup_host_blocks"))
         conn.execute(text("DELETE FROM dedup_bands WHERE article_id >= :a"), {"a": first_id})
         conn.execute(text("DELETE FROM dedup_stories WHERE id >= :a"), {"a": first_id})
         conn.execute(text("DELETE FROM articles WHERE id >= :a"), {"a": first_id})
