@@ -109,4 +109,4 @@ class DedupSettings(BaseModel):
     @property
     def scheme(self) -> str:
         """Identifies the signature shape: rows built with another one need a rebuild."""
-        return f"w{self.shingle_words}-b{self.bins}-r{self.rows_per_band}-v2"
+        return f"w{self.shingle_words}-b{self.bins}-r{self.rows_per_band}-v3"
