@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawlsite.server import SiteProcess, SiteSpec, discovery_kind
+from machine import MachineWatch
 
 from ingest.config import Config, SourceConfig, config_from_dict
 from ingest.errors import ConfigError
@@ -320,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"site: {per_host * args.hosts} articles on {args.hosts} hosts, "
           f"{args.delay_ms:g} ms per request; cores: {os.cpu_count()}")
     ctx = multiprocessing.get_context("fork")
+    watch = MachineWatch()
     site = SiteProcess(spec)
     with site as ports, tempfile.TemporaryDirectory() as tmp:
         for kind in [k.strip() for k in args.db.split(",") if k.strip()]:
@@ -334,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if drop is not None:
                     drop()
+    print(watch.line())
     return 0
 
 

@@ -36,6 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dedup_corpus import Doc, generate, stream
+from machine import MachineWatch
 from sqlalchemy import Engine, text
 
 from db import migrate
@@ -285,6 +286,7 @@ def main() -> None:
     parser.add_argument("--rebuild-batch", type=int, default=2000, help="Articles per rebuild transaction.")
     args = parser.parse_args()
     settings = DedupSettings()
+    watch = MachineWatch()
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(args.database or f"sqlite:///{tmp}/speed.db")
         migrate.upgrade(engine)
@@ -332,6 +334,7 @@ def main() -> None:
             print(f"rebuild: {report.articles:,} articles in {report.seconds:.1f}s = "
                   f"{report.rate:,.0f} articles/s, {report.pairs} pairs; key filter {report.filter_bytes / 2**20:.1f} MiB")
         engine.dispose()
+    print(watch.line())
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from machine import MachineWatch
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -587,6 +588,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    watch = MachineWatch()
     for backend in backends:
         if backend == "sqlite":
             url = f"sqlite:///{args.sqlite_path}"
@@ -610,6 +612,7 @@ def main(argv: list[str] | None = None) -> None:
             for result in run_http(url, args.http_seconds, args.concurrency, args.workers):
                 flag = "ok " if result.rps >= TARGET_RPS and not result.errors else "SLOW"
                 print(f"  {flag} {result.describe()}")
+    print(watch.line())
 
 
 if __name__ == "__main__":
