@@ -279,8 +279,12 @@ def status(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print(f"[red]{e['outcome']}[/red] {e['source']} {e['url']}: {e['error']}")
 
 
-def run() -> None:
+def run(
+    api: Annotated[
+        bool, typer.Option("--api", help="Also serve the HTTP API and web page ([api] host and port).")
+    ] = False,
+) -> None:
     """Run the daemon: scheduled crawls of every enabled source until SIGINT/SIGTERM."""
     from ingest.daemon import run_daemon
 
-    raise typer.Exit(asyncio.run(run_daemon(STATE.config)))
+    raise typer.Exit(asyncio.run(run_daemon(STATE.config, api=api)))

@@ -525,8 +525,12 @@ def prepare_database(config: Config, attempts: int = 5) -> None:
             time.sleep(attempt)
 
 
-async def run_daemon(config: Config) -> int:
-    """Run until SIGINT/SIGTERM; returns the exit code (0 on a clean stop)."""
+async def run_daemon(config: Config, *, api: bool = False) -> int:
+    """Run until SIGINT/SIGTERM; returns the exit code (0 on a clean stop).
+
+    ``api``: also serve the HTTP API and web page (``[api]`` host and port) from
+    this process, stopped after the crawls in flight.
+    """
     if config.daemon.log_json:
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonFormatter())
@@ -536,8 +540,19 @@ async def run_daemon(config: Config) -> int:
         metrics = Metrics()
         if config.daemon.metrics_port is not None:
             metrics.serve(config.daemon.metrics_host, config.daemon.metrics_port)
+        embedded = None
+        if api:
+            from ingest.api.embedded import EmbeddedApi
+
+            embedded = EmbeddedApi(config)  # binds now: a port in use fails before any crawl
         async with live_context(config) as ctx:
-            await Daemon(config, ctx, metrics).serve()
+            if embedded is not None:
+                embedded.start()
+            try:
+                await Daemon(config, ctx, metrics).serve()
+            finally:
+                if embedded is not None:
+                    await embedded.stop()
     finally:
         if lock is not None:
             lock.close()

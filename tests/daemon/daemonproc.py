@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -55,11 +55,11 @@ def cli_env(db_url: str) -> dict[str, str]:
 class DaemonProcess:
     """``ingest -v --config CONFIG run`` with its log in a file (a pipe could fill and block it)."""
 
-    def __init__(self, config: Path, db_url: str, log: Path) -> None:
+    def __init__(self, config: Path, db_url: str, log: Path, args: Sequence[str] = ()) -> None:
         self.log_path = log
         self._log = log.open("w", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ingest", "-v", "--config", str(config), "run"],
+            [sys.executable, "-m", "ingest", "-v", "--config", str(config), "run", *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -92,8 +92,8 @@ class DaemonProcess:
 
 
 @contextmanager
-def daemon(config: Path, db_url: str, log: Path) -> Iterator[DaemonProcess]:
-    proc = DaemonProcess(config, db_url, log)
+def daemon(config: Path, db_url: str, log: Path, args: Sequence[str] = ()) -> Iterator[DaemonProcess]:
+    proc = DaemonProcess(config, db_url, log, args)
     try:
         yield proc
     finally:

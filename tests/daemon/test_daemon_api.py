@@ -1,0 +1,79 @@
+"""``ingest run --api``: one process crawls on schedule and serves what it stored."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from daemonproc import Store, cli_env, daemon, wait_for, write_config
+from newsfarm import NewsFarm
+
+
+@pytest.fixture
+def farm() -> Iterator[NewsFarm]:
+    with NewsFarm(sources=1, articles=4, schedule="1h") as running:
+        yield running
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _with_api(config: Path, port: int) -> Path:
+    config.write_text(config.read_text() + f'[api]\nhost = "127.0.0.1"\nport = {port}\n', encoding="utf-8")
+    return config
+
+
+def _articles(base: str) -> list[str]:
+    try:
+        response = httpx.get(f"{base}/articles", params={"limit": 50}, timeout=5)
+    except httpx.HTTPError:
+        return []
+    return [a["url"] for a in response.json()["items"]] if response.status_code == 200 else []
+
+
+def test_the_daemon_serves_the_api_and_stops_it_on_sigterm(tmp_path: Path, db_url: str, farm: NewsFarm) -> None:
+    port = _free_port()
+    config = _with_api(write_config(tmp_path / "ingest.toml", farm.sources()), port)
+    base = f"http://127.0.0.1:{port}"
+    store = Store(db_url)
+    with daemon(config, db_url, tmp_path / "daemon.log", ["--api"]) as proc:
+        # the articles the daemon's first crawl stores are served by the same process
+        assert wait_for(lambda: sorted(_articles(base)) == sorted(farm.urls()), limit=60), proc.log()
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        sources = httpx.get(f"{base}/sources", timeout=5).json()
+        assert [s["name"] for s in sources] == [s["name"] for s in farm.sources()]
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, proc.log()
+    log = proc.log()
+    assert f"API listening on http://127.0.0.1:{port}/" in log
+    assert "daemon stopped" in log and "Traceback" not in log
+    with pytest.raises(httpx.ConnectError):  # the socket went with the process
+        httpx.get(f"{base}/healthz", timeout=2)
+    assert store.article_count() == farm.total()
+    store.close()
+
+
+def test_a_port_in_use_stops_the_daemon_before_it_crawls(tmp_path: Path, farm: NewsFarm) -> None:
+    db_url = f"sqlite:///{tmp_path / 'ingest.db'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = int(taken.getsockname()[1])
+        config = _with_api(write_config(tmp_path / "ingest.toml", farm.sources()), port)
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest", "--config", str(config), "run", "--api"],
+            capture_output=True, text=True, env=cli_env(db_url), timeout=60, check=False,
+        )
+    assert done.returncode != 0
+    assert f"api: cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert Store(db_url).article_count() == 0
