@@ -10,8 +10,10 @@ from __future__ import annotations
 import gzip
 import logging
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
@@ -112,14 +114,18 @@ def import_cmd(
     source: Annotated[
         str, typer.Option("--source", help="Source name to file them under.")
     ] = "import",
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="Zone of byline times that name none, e.g. Asia/Karachi.")
+    ] = "UTC",
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import text dumps (`date YYYY-MM-DD <text>`, one article a file), cleaned of chrome."""
     from ingest.importer import import_paths
     from ingest.runner import crawl_context
 
+    zone = _time_zone(timezone)
     with crawl_context(STATE.config, worker="import") as ctx:
-        summary = import_paths(ctx, paths, source)
+        summary = import_paths(ctx, paths, source, zone)
     rows = [
         {"path": str(r.path), "outcome": r.outcome, "id": r.article_id, "error": r.error}
         for r in summary.results
@@ -136,6 +142,13 @@ def import_cmd(
         )
     if summary.results and summary.count("parse_error") == len(summary.results):
         raise typer.Exit(1)
+
+
+def _time_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"--timezone: unknown time zone {name!r} (an IANA name such as Asia/Karachi)") from None
 
 
 # --- demo -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from db import repository as repo
@@ -62,10 +63,11 @@ def read_dump(path: Path) -> tuple[str, bytes]:
     return data.decode("utf-8", errors="replace"), data
 
 
-def import_file(ctx: CrawlContext, path: Path, source_id: int | None) -> ImportResult:
+def import_file(ctx: CrawlContext, path: Path, source_id: int | None, default_tz: tzinfo = UTC) -> ImportResult:
+    """``default_tz``: the zone of byline times that name none (the outlet's; stored in UTC)."""
     try:
         text, data = read_dump(path)
-        cleaned = clean_dump(text)
+        cleaned = clean_dump(text, default_tz)
     except (ImportFileError, DumpFormatError) as exc:
         return ImportResult(path, "parse_error", error=str(exc))
     url = path.resolve().as_uri()
@@ -94,10 +96,10 @@ def paragraphs_text(text: str) -> str:
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def import_paths(ctx: CrawlContext, paths: list[Path], source: str) -> ImportSummary:
+def import_paths(ctx: CrawlContext, paths: list[Path], source: str, default_tz: tzinfo = UTC) -> ImportSummary:
     with transaction(ctx.sessions) as session:
         source_id = repo.get_or_create_source(session, source).id
     summary = ImportSummary()
     for path in iter_dump_files(paths):
-        summary.results.append(import_file(ctx, path, source_id))
+        summary.results.append(import_file(ctx, path, source_id, default_tz))
     return summary

@@ -71,3 +71,22 @@ def test_import_only_bad_files_exits_1(tmp_path: Path, sqlite_url: str, content:
     bad.write_bytes(content)
     result = cli(sqlite_url, "import", str(bad))
     assert result.returncode == 1
+
+
+def test_import_reads_zoneless_byline_times_in_the_given_zone(sqlite_url: str, shared_dir: Path) -> None:
+    seed = shared_dir / "seeds" / "001_e3f54c7560fdb9b9.txt"
+    result = cli(sqlite_url, "import", "--json", "--timezone", "Asia/Karachi", str(seed))
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    shown = json.loads(cli(sqlite_url, "articles", "show", str(row["id"]), "--json").stdout)
+    # the byline says 04:40 PM with no zone: Pakistan time is UTC+5
+    assert shown["published_at"].startswith("2025-09-10T11:40")
+
+
+def test_import_rejects_an_unknown_time_zone(tmp_path: Path, sqlite_url: str) -> None:
+    dump = tmp_path / "a.txt"
+    dump.write_text(" date 2025-01-02 " + "A sentence of the story body goes here. " * 20, encoding="utf-8")
+    result = cli(sqlite_url, "import", "--timezone", "Mars/Olympus", str(dump))
+    assert result.returncode == 2
+    assert "unknown time zone 'Mars/Olympus'" in result.stderr
+    assert "Traceback" not in result.stderr
