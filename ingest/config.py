@@ -142,6 +142,8 @@ class DaemonConfig(_Section):
     misfire_grace_seconds: Annotated[int, Field(ge=1)] = 300
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 20.0
     lease_seconds: Annotated[int, Field(ge=10)] = 600
+    # a database not reachable yet at start (booting with the daemon) is waited for this long
+    startup_wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     # liveness, manual requests and scale-out (see ingest/daemon.py)
     heartbeat_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
     poll_seconds: Annotated[float, Field(gt=0, le=600)] = 2.0

@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db import daemon_queries as dq
 from db import repository as repo
-from db.errors import MigrationError
+from db.errors import DatabaseUnavailable, MigrationError
 from db.session import normalize_url, transaction
 from db.types import utcnow
 from ingest import adaptive, health
@@ -513,12 +513,28 @@ class JsonFormatter(logging.Formatter):
 
 
 def prepare_database(config: Config, attempts: int = 5) -> None:
-    """Migrate before starting; daemons started together race on a fresh schema, so retry."""
-    for attempt in range(1, attempts + 1):
+    """Migrate before starting; daemons started together race on a fresh schema, so retry.
+
+    A database that cannot be reached yet (started at the same time as the daemon,
+    or restarting) is waited for up to ``daemon.startup_wait_seconds``, with backoff.
+    """
+    deadline = time.monotonic() + config.daemon.startup_wait_seconds
+    delay = 1.0
+    attempt = 0
+    while True:
         try:
             open_database(config).close()
             return
+        except DatabaseUnavailable as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise
+            wait = min(delay, left)
+            log.warning("%s; retrying in %.0f s (waiting up to %.0f s more)", exc, wait, left)
+            time.sleep(wait)
+            delay = min(2 * delay, 10.0)
         except MigrationError:
+            attempt += 1
             if attempt == attempts:
                 raise
             log.warning("schema migration raced another process; retrying (%d/%d)", attempt, attempts)
