@@ -111,6 +111,13 @@ def run_cli(db_url: str, *args: str, timeout: float = 120) -> subprocess.Complet
     )
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server the test starts, or a refused connection)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def wait_for(predicate: Callable[[], bool], limit: float = 90.0, step: float = 0.2) -> bool:
     """Poll ``predicate`` (a condition, not a timing assertion) until true or ``limit`` passes."""
     deadline = time.monotonic() + limit

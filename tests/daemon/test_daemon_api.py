@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from daemonproc import Store, cli_env, daemon, wait_for, write_config
+from daemonproc import Store, cli_env, daemon, free_port, wait_for, write_config
 from newsfarm import NewsFarm
 
 
@@ -20,11 +20,6 @@ def farm() -> Iterator[NewsFarm]:
     with NewsFarm(sources=1, articles=4, schedule="1h") as running:
         yield running
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _with_api(config: Path, port: int) -> Path:
@@ -41,7 +36,7 @@ def _articles(base: str) -> list[str]:
 
 
 def test_the_daemon_serves_the_api_and_stops_it_on_sigterm(tmp_path: Path, db_url: str, farm: NewsFarm) -> None:
-    port = _free_port()
+    port = free_port()
     config = _with_api(write_config(tmp_path / "ingest.toml", farm.sources()), port)
     base = f"http://127.0.0.1:{port}"
     store = Store(db_url)

@@ -9,14 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from daemonproc import daemon, run_cli, wait_for, write_config
+from daemonproc import daemon, free_port, run_cli, wait_for, write_config
 from sqlalchemy.engine import make_url
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pipe(src: socket.socket, dst: socket.socket) -> None:
@@ -57,7 +51,7 @@ def forwarder(port: int, target: tuple[str, int]) -> Iterator[None]:
 
 
 def test_a_database_still_down_after_the_wait_is_one_clear_error(tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     config = write_config(tmp_path / "ingest.toml", [], daemon={"startup_wait_seconds": 2})
     done = run_cli(f"postgresql://postgres@127.0.0.1:{port}/nowhere", "--config", str(config), "run", timeout=60)
     assert done.returncode == 1, done.stderr  # the CLI's code for a database error
@@ -69,7 +63,7 @@ def test_a_database_still_down_after_the_wait_is_one_clear_error(tmp_path: Path)
 
 def test_the_daemon_starts_once_the_database_comes_up(tmp_path: Path, pg_url: str) -> None:
     real = make_url(pg_url)
-    port = _free_port()
+    port = free_port()
     late = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     config = write_config(tmp_path / "ingest.toml", [], daemon={"startup_wait_seconds": 120})
     with daemon(config, late, tmp_path / "daemon.log") as proc:
