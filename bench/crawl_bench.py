@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawlsite.server import SiteProcess, SiteSpec, discovery_kind
 from machine import MachineWatch
 
+from ingest import eventloop
 from ingest.config import Config, SourceConfig, config_from_dict
 from ingest.errors import ConfigError
 
@@ -199,7 +200,8 @@ def _one_run(config: Config, port: int, site_pid: int) -> RunResult:
     busy, site_cpu = _machine_busy(), _process_cpu(site_pid)
     started = time.monotonic()
     wall, cpu = time.perf_counter(), time.process_time()
-    counts, requests, workers_cpu, db_cpu, writer_busy = asyncio.run(_crawl(config))
+    # the loop `ingest fetch` and `ingest run` use (uvloop where installed)
+    counts, requests, workers_cpu, db_cpu, writer_busy = eventloop.run(config, _crawl(config))
     result = RunResult(
         time.perf_counter() - wall, time.process_time() - cpu, counts, _site_stats(port), requests,
         worker_cpu_seconds=max(0.0, workers_cpu - workers_before),

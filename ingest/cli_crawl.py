@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingest import render
+from ingest import eventloop, render
 from ingest.cli_common import STATE, err, out, progress_bar
 from ingest.errors import ConfigError
 
@@ -171,7 +170,7 @@ def fetch(
 
         summaries = remote
         if chosen or url:
-            summaries += asyncio.run(run_crawls(config, chosen, list(url or []), on_progress))
+            summaries += eventloop.run(config, run_crawls(config, chosen, list(url or []), on_progress))
     if json_out:
         print(
             render.dumps(
@@ -287,4 +286,4 @@ def run(
     """Run the daemon: scheduled crawls of every enabled source until SIGINT/SIGTERM."""
     from ingest.daemon import run_daemon
 
-    raise typer.Exit(asyncio.run(run_daemon(STATE.config, api=api)))
+    raise typer.Exit(eventloop.run(STATE.config, run_daemon(STATE.config, api=api)))

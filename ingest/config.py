@@ -17,7 +17,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -80,6 +80,7 @@ class FetchConfig(_Section):
     http2: bool = True
     max_articles_per_run: Annotated[int, Field(ge=1)] = 500
     extract_workers: Annotated[int, Field(ge=0, le=64)] = 1  # extraction processes; 0 = in the crawler
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"  # see ingest/eventloop.py
 
 
 class SourceConfig(_Section):

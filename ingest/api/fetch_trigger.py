@@ -7,7 +7,6 @@ without it the crawl runs in the API process as a background task.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest import eventloop
 from ingest.config import Config
 
 log = logging.getLogger("ingest.api")
@@ -53,7 +53,7 @@ def trigger_fetch(
         from ingest.runner import run_crawls
 
         try:
-            asyncio.run(run_crawls(config, [source], []))
+            eventloop.run(config, run_crawls(config, [source], []))
         except Exception:
             log.exception("background crawl of %s failed", name)
 

@@ -7,7 +7,6 @@ as ``ingest fetch``) into a fresh SQLite file, and prints what was stored.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from rich.console import Console
 
 from db import queries
 from db.dedup_queries import StoryFilter
-from ingest import render
+from ingest import eventloop, render
 from ingest.api.views import article_item
 from ingest.config import Config, config_from_dict
 from ingest.dedup.report import clusters
@@ -50,7 +49,7 @@ def run_demo(database_url: str | None, *, keep: bool, console: Console) -> int:
         console.print(f"[bold]Demo site[/bold] serving {len(site.outlets)} outlets:")
         for name, base in site.outlets.items():
             console.print(f"  {name}: {base}")
-        summaries = asyncio.run(run_crawls(config, config.sources, []))
+        summaries = eventloop.run(config, run_crawls(config, config.sources, []))
         console.print(
             render.table(
                 "Crawl",
