@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from db import queries
+from db import repository as repo
 from db.cursors import InvalidCursor
 from db.fulltext import MARK_END, MARK_START
 from db.models import Article
+from db.models_search import article_authors, author_names
 from db.queries import ArticleFilter
 from db.search_syntax import InvalidQuery
 from db.session import transaction
 
-from .seed import T0, Archive, bulk_articles
+from .seed import T0, Archive, article_values, bulk_articles
 
 
 def _all_pages(arch: Archive, flt: ArticleFilter, limit: int, text: str | None = None) -> list[int]:
@@ -169,6 +171,34 @@ def test_author_index_follows_inserts_updates_and_deletes(arch: Archive) -> None
     with transaction(arch.sessions) as s:
         s.execute(delete(Article).where(Article.id == aid))
     assert by_author("qureshi") == [new]
+
+
+def test_author_index_follows_a_batch_inserted_in_one_statement(arch: Archive) -> None:
+    """The store writer inserts many articles in one statement (PostgreSQL links their
+    authors once per statement, from the inserted rows)."""
+    authors: list[object] = [["Ayesha KHAN", "ayesha khan", "Bilal Shah"], ["Bilal Shah"], {"not": "a list"}, []]
+    values = [
+        article_values(f"https://batch.example/{i}", f"Batch story {i}", f"Batch body {i}.", authors=a)
+        for i, a in enumerate(authors)
+    ]
+    raws = [{"url": v["url"], "content_type": "text/html", "compression": "gzip", "size": 1, "data": b"x"} for v in values]
+    with transaction(arch.sessions) as s:
+        ids = repo.insert_articles(s, values, raws)
+    assert all(i is not None for i in ids)
+
+    def by_author(name: str) -> list[int]:
+        with arch.sessions() as s:
+            return sorted(a.id for a in queries.list_articles(s, ArticleFilter(author=name), limit=50).items)
+
+    assert by_author("ayesha khan") == [ids[0]]
+    assert by_author("bilal") == sorted([ids[0], ids[1]])
+    with arch.sessions() as s:  # one name row for the two spellings, one link per article and name
+        names = s.scalars(select(author_names.c.name).where(author_names.c.name.like("%khan%"))).all()
+        links = s.execute(
+            select(article_authors.c.article_id).where(article_authors.c.article_id.in_([i for i in ids if i]))
+        ).all()
+    assert names == ["ayesha khan"]
+    assert len(links) == 3  # article 0: ayesha khan, bilal shah; article 1: bilal shah
 
 
 def test_core_rows_match_the_orm_listing(shared_arch: Archive) -> None:
