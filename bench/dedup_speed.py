@@ -321,16 +321,16 @@ def main() -> None:
         if args.articles and args.reuse:
             print(f"using the {args.articles:,} synthetic articles already in the database")
             remove_probes(engine, args.articles + 1)  # an earlier run's last stream
+        elif args.articles:
+            seconds = populate(engine, args.articles, args.days, settings.bands)
+            print(f"indexed {args.articles:,} synthetic articles ({args.articles * settings.bands:,} band rows) "
+                  f"in {seconds:.0f}s, spread over {args.days} days")
         if args.articles and args.probes:
             print(prewarm(engine))
             # untimed: the database's own caches and this process's first statements warm up
             first = next_article_id(engine)
             store_stream(engine, settings, stream(11, 100, args.reprint_share), 1)
             remove_probes(engine, first)
-        elif args.articles:
-            seconds = populate(engine, args.articles, args.days, settings.bands)
-            print(f"indexed {args.articles:,} synthetic articles ({args.articles * settings.bands:,} band rows) "
-                  f"in {seconds:.0f}s, spread over {args.days} days")
         stored = 0
         if args.probes:
             streams = [
