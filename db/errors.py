@@ -12,7 +12,16 @@ class DatabaseError(Exception):
 
 
 class DatabaseUnavailable(DatabaseError):
-    """The database cannot be reached or opened."""
+    """The database cannot be reached or opened.
+
+    ``transient``: the server may answer soon (connection refused or timed out, a
+    server starting up or over its connection limit), as opposed to a bad URL, a
+    missing database or a rejected login, which waiting does not fix.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class MigrationError(DatabaseError):

@@ -79,8 +79,26 @@ def check_connection(engine: Engine) -> None:
     except (OperationalError, SADatabaseError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable(
-            f"cannot connect to {engine.url.render_as_string(hide_password=True)}: {reason}"
+            f"cannot connect to {engine.url.render_as_string(hide_password=True)}: {reason}",
+            transient=engine.dialect.name != "sqlite" and _transient(exc.orig),
         ) from exc
+
+
+#: SQLSTATEs of a server that will accept connections soon: cannot_connect_now
+#: (starting up, shutting down, recovering), too_many_connections, admin/crash shutdown.
+_TRANSIENT_SQLSTATES = {"57P03", "53300", "57P01", "57P02"}
+#: libpq reports a refusal at connect time as text only ("FATAL:  ..."): these say "soon".
+_TRANSIENT_FATAL = ("starting up", "shutting down", "in recovery", "too many clients", "connection slots")
+
+
+def _transient(error: BaseException | None) -> bool:
+    """A connection error no server answered (refused, timed out, reset), or an answer
+    that says "try again soon"; a rejected login or a missing database is not."""
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _TRANSIENT_SQLSTATES or str(sqlstate).startswith("08")
+    message = str(error)
+    return "FATAL:" not in message or any(m in message for m in _TRANSIENT_FATAL)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -147,7 +147,7 @@ def import_cmd(
 def _time_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, e.g. "America"
         raise ConfigError(f"--timezone: unknown time zone {name!r} (an IANA name such as Asia/Karachi)") from None
 
 

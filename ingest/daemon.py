@@ -33,6 +33,7 @@ import random
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,6 +143,8 @@ class Daemon:
         self.metrics = metrics or Metrics()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.stopping = asyncio.Event()
+        self.on_reload: list[Callable[[Config], None]] = []
+        """Called with the new config after a reload (e.g. the embedded API's)."""
         self.slots = asyncio.Semaphore(config.daemon.max_concurrent_sources)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.queued: set[str] = set()
@@ -205,6 +208,8 @@ class Daemon:
         before = dict(self.schedules)
         self.config = new
         self.ctx.config = new
+        for listener in self.on_reload:
+            listener(new)
         self.sync_jobs()
         added = sorted(set(self.schedules) - set(before))
         removed = sorted(set(before) - set(self.schedules))
@@ -512,33 +517,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def prepare_database(config: Config, attempts: int = 5) -> None:
+async def prepare_database(config: Config, attempts: int = 5) -> bool:
     """Migrate before starting; daemons started together race on a fresh schema, so retry.
 
-    A database that cannot be reached yet (started at the same time as the daemon,
-    or restarting) is waited for up to ``daemon.startup_wait_seconds``, with backoff.
+    A database that is not up yet (started with the daemon, or restarting) is waited
+    for up to ``daemon.startup_wait_seconds``, with backoff; one that waiting cannot
+    fix (bad URL, missing database, rejected login) fails at once.  SIGINT/SIGTERM
+    during the wait stop it: returns ``False`` (the daemon exits 0 without starting).
     """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
     deadline = time.monotonic() + config.daemon.startup_wait_seconds
     delay = 1.0
     attempt = 0
-    while True:
-        try:
-            open_database(config).close()
-            return
-        except DatabaseUnavailable as exc:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise
-            wait = min(delay, left)
-            log.warning("%s; retrying in %.0f s (waiting up to %.0f s more)", exc, wait, left)
-            time.sleep(wait)
-            delay = min(2 * delay, 10.0)
-        except MigrationError:
-            attempt += 1
-            if attempt == attempts:
-                raise
-            log.warning("schema migration raced another process; retrying (%d/%d)", attempt, attempts)
-            time.sleep(attempt)
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(lambda: open_database(config).close())
+                return not stop.is_set()
+            except DatabaseUnavailable as exc:
+                left = deadline - time.monotonic()
+                if not exc.transient or left <= 0:
+                    raise
+                wait = min(delay, left)
+                log.warning("%s; retrying in %.0f s (waiting up to %.0f s more)", exc, wait, left)
+                delay = min(2 * delay, 10.0)
+            except MigrationError:
+                attempt += 1
+                if attempt == attempts:
+                    raise
+                log.warning("schema migration raced another process; retrying (%d/%d)", attempt, attempts)
+                wait = attempt
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+        log.info("stopped while waiting for the database")
+        return False
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def run_daemon(config: Config, *, api: bool = False) -> int:
@@ -552,7 +571,8 @@ async def run_daemon(config: Config, *, api: bool = False) -> int:
             handler.setFormatter(JsonFormatter())
     lock = sqlite_lock(config)
     try:
-        prepare_database(config)
+        if not await prepare_database(config):
+            return 0
         metrics = Metrics()
         if config.daemon.metrics_port is not None:
             metrics.serve(config.daemon.metrics_host, config.daemon.metrics_port)
@@ -561,16 +581,18 @@ async def run_daemon(config: Config, *, api: bool = False) -> int:
             from ingest.api.embedded import EmbeddedApi
 
             embedded = EmbeddedApi(config)  # binds now: a port in use fails before any crawl
-        async with live_context(config) as ctx:
-            if embedded is not None:
-                embedded.start()
-            try:
-                await Daemon(config, ctx, metrics).serve()
-            finally:
+        try:
+            async with live_context(config) as ctx:
+                daemon = Daemon(config, ctx, metrics)
                 if embedded is not None:
-                    await embedded.stop()
+                    embedded.start(on_failure=daemon.stopping.set)
+                    daemon.on_reload.append(embedded.update_config)
+                await daemon.serve()
+        finally:
+            if embedded is not None:
+                await embedded.stop()
     finally:
         if lock is not None:
             lock.close()
     log.info("daemon stopped")
-    return 0
+    return 1 if embedded is not None and embedded.failed else 0

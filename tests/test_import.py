@@ -83,10 +83,11 @@ def test_import_reads_zoneless_byline_times_in_the_given_zone(sqlite_url: str, s
     assert shown["published_at"].startswith("2025-09-10T11:40")
 
 
-def test_import_rejects_an_unknown_time_zone(tmp_path: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "America", "../etc"])
+def test_import_rejects_an_unknown_time_zone(tmp_path: Path, sqlite_url: str, zone: str) -> None:
     dump = tmp_path / "a.txt"
     dump.write_text(" date 2025-01-02 " + "A sentence of the story body goes here. " * 20, encoding="utf-8")
-    result = cli(sqlite_url, "import", "--timezone", "Mars/Olympus", str(dump))
-    assert result.returncode == 2
-    assert "unknown time zone 'Mars/Olympus'" in result.stderr
+    result = cli(sqlite_url, "import", "--timezone", zone, str(dump))
+    assert result.returncode == 2, result.stderr
+    assert f"unknown time zone {zone!r}" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -35,22 +36,37 @@ def _articles(base: str) -> list[str]:
     return [a["url"] for a in response.json()["items"]] if response.status_code == 200 else []
 
 
+def _source_names(base: str) -> list[str]:
+    return [s["name"] for s in httpx.get(f"{base}/sources", timeout=5).json()]
+
+
 def test_the_daemon_serves_the_api_and_stops_it_on_sigterm(tmp_path: Path, db_url: str, farm: NewsFarm) -> None:
     port = free_port()
-    config = _with_api(write_config(tmp_path / "ingest.toml", farm.sources()), port)
+    path = tmp_path / "ingest.toml"
+    config = _with_api(write_config(path, farm.sources(), daemon={"log_json": True}), port)
     base = f"http://127.0.0.1:{port}"
     store = Store(db_url)
     with daemon(config, db_url, tmp_path / "daemon.log", ["--api"]) as proc:
         # the articles the daemon's first crawl stores are served by the same process
         assert wait_for(lambda: sorted(_articles(base)) == sorted(farm.urls()), limit=60), proc.log()
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
-        sources = httpx.get(f"{base}/sources", timeout=5).json()
-        assert [s["name"] for s in sources] == [s["name"] for s in farm.sources()]
+        assert _source_names(base) == [s["name"] for s in farm.sources()]
+        # a reload reaches the API too: it lists the source the daemon now has
+        late = {"name": "late", "feeds": ["http://127.0.0.1:9/feed.xml"], "schedule": "1h", "enabled": False}
+        _with_api(write_config(path, [*farm.sources(), late], daemon={"log_json": True}), port)
+        proc.signal(signal.SIGHUP)
+        assert wait_for(lambda: "late" in _source_names(base), limit=30), proc.log()
         proc.signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, proc.log()
     log = proc.log()
-    assert f"API listening on http://127.0.0.1:{port}/" in log
     assert "daemon stopped" in log and "Traceback" not in log
+    # uvicorn's lines go through the daemon's JSON formatter like its own (the plain lines
+    # before it are alembic's import-time ones, logged before the config is read)
+    plain = [line for line in log.splitlines() if line.strip() and not line.startswith("{")]
+    assert not [line for line in plain if "uvicorn" in line.lower() or "server process" in line], plain
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(line.get("msg") == f"API listening on http://127.0.0.1:{port}/" for line in lines)
+    assert any(line["logger"].startswith("uvicorn") for line in lines)
     with pytest.raises(httpx.ConnectError):  # the socket went with the process
         httpx.get(f"{base}/healthz", timeout=2)
     assert store.article_count() == farm.total()

@@ -74,3 +74,23 @@ def test_the_daemon_starts_once_the_database_comes_up(tmp_path: Path, pg_url: st
             proc.signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0, proc.log()
     assert "Traceback" not in proc.log()
+
+
+def test_sigterm_during_the_wait_stops_the_daemon_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    config = write_config(tmp_path / "ingest.toml", [], daemon={"startup_wait_seconds": 300})
+    with daemon(config, f"postgresql://postgres@127.0.0.1:{port}/nowhere", tmp_path / "daemon.log") as proc:
+        assert wait_for(lambda: "retrying in" in proc.log(), limit=60), proc.log()
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, proc.log()  # not after the 300 s wait
+    assert "stopped while waiting for the database" in proc.log()
+    assert "Traceback" not in proc.log()
+
+
+def test_what_waiting_cannot_fix_fails_at_once(tmp_path: Path, pg_url: str) -> None:
+    missing = make_url(pg_url).set(database="ingest_no_such_database").render_as_string(hide_password=False)
+    config = write_config(tmp_path / "ingest.toml", [], daemon={"startup_wait_seconds": 300})
+    done = run_cli(missing, "--config", str(config), "run", timeout=60)  # not 300 s
+    assert done.returncode == 1, done.stderr
+    assert "retrying in" not in done.stderr
+    assert 'database "ingest_no_such_database" does not exist' in done.stderr.strip().splitlines()[-1]
