@@ -284,6 +284,10 @@ def run(
     ] = False,
 ) -> None:
     """Run the daemon: scheduled crawls of every enabled source until SIGINT/SIGTERM."""
+    if STATE.config.daemon.log_json:
+        from ingest.logs import use_json_lines
+
+        use_json_lines()  # before the daemon's imports, which log too
     from ingest.daemon import run_daemon
 
     raise typer.Exit(eventloop.run(STATE.config, run_daemon(STATE.config, api=api)))

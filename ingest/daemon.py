@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import random
@@ -54,6 +53,7 @@ from ingest import adaptive, health
 from ingest.config import Config, SourceConfig, is_cron, load_config
 from ingest.control import liveness
 from ingest.errors import ConfigError, DaemonError
+from ingest.logs import logfmt, use_json_lines
 from ingest.metrics import Metrics
 from ingest.pipeline import CrawlContext, RunSummary, crawl_source
 from ingest.runner import live_context
@@ -489,34 +489,6 @@ class Daemon:
             log.warning("could not release leases (they expire by themselves): %s", exc)
 
 
-def logfmt(fields: dict[str, Any]) -> str:
-    """``key=value`` pairs, values quoted when they contain spaces: one grep-able line."""
-    parts = []
-    for key, value in fields.items():
-        text = "-" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-        parts.append(f"{key}={json.dumps(text) if (' ' in text or '=' in text) else text}")
-    return " ".join(parts)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line (``daemon.log_json``), with a run's fields as keys."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            out.update(fields)
-        else:
-            out["msg"] = record.getMessage()
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
-
-
 async def prepare_database(config: Config, attempts: int = 5) -> bool:
     """Migrate before starting; daemons started together race on a fresh schema, so retry.
 
@@ -567,8 +539,7 @@ async def run_daemon(config: Config, *, api: bool = False) -> int:
     this process, stopped after the crawls in flight.
     """
     if config.daemon.log_json:
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(JsonFormatter())
+        use_json_lines()  # ``ingest run`` did already; a caller of this function may not have
     lock = sqlite_lock(config)
     try:
         if not await prepare_database(config):

@@ -14,8 +14,8 @@ from db.session import transaction
 from db.types import utcnow
 from ingest import adaptive, control, health
 from ingest.config import Config, DaemonConfig, SourceConfig, config_from_dict
-from ingest.daemon import logfmt
 from ingest.errors import ConfigError
+from ingest.logs import logfmt
 from ingest.services import open_database
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
