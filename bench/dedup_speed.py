@@ -43,6 +43,7 @@ from sqlalchemy import Engine, text
 
 from db import migrate
 from db import repository as repo
+from db.models import Article
 from db.session import make_engine, session_factory, transaction
 from ingest.dedup.hook import article_text
 from ingest.dedup.indexer import Indexer
@@ -286,8 +287,6 @@ def made_up_articles(engine: Engine, n: int) -> None:
             "word_count": len(words), "provenance": {}, "flags": [], "source_id": None,
         })
         if len(batch) == 2000 or i == n - 1:
-            from db.models import Article
-
             with transaction(sessions) as session:
                 session.execute(Article.__table__.insert(), batch)
             batch = []

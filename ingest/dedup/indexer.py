@@ -128,7 +128,8 @@ class PreparedCache:
                 self._items.popitem(last=False)
 
     def clear(self) -> None:
-        self._items.clear()
+        with self._lock:
+            self._items.clear()
 
 
 class Indexer:
@@ -172,8 +173,6 @@ class Indexer:
         batch = PreparedBatch(articles, days, sightings, read, lines, guess, chrome, new,
                               self._rows(new, lines.rows(guess.keys())), self._keys(new))
         self.counts.update(lines.after(guess))
-        if self.key_filter is not None:
-            self.key_filter.add([k for n in new for k in n.prepared.bands])
         return batch
 
     def write(self, session: Session, batch: PreparedBatch) -> IndexReport:
@@ -191,8 +190,6 @@ class Indexer:
             report.resigned = len(new)
             di.remove_rows(raw, batch.rows)
             new = self._new(batch.articles, batch.days, batch.sightings, true_chrome, batch.analyses)
-            if self.key_filter is not None:
-                self.key_filter.add([k for n in new for k in n.prepared.bands])
             seen = di.write_and_lookup(raw, self._rows(new, []), self._keys(new))
         candidates = self._candidates(new, seen)
         report.candidates = len(candidates)
@@ -215,11 +212,16 @@ class Indexer:
         chrome: Sequence[frozenset[int]],
         read: Sequence[Analysis],
     ) -> list[_New]:
+        """The articles signed with ``chrome`` left out; their band keys join the key filter
+        (a rebuild's), which must know every key that may be written."""
         s = self.settings
-        return [
+        new = [
             _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
             for a, d, si, c, an in zip(articles, days, sightings, chrome, read, strict=True)
         ]
+        if self.key_filter is not None:
+            self.key_filter.add([k for n in new for k in n.prepared.bands])
+        return new
 
     def _rows(self, new: Sequence[_New], blocks: Sequence[BlockRow]) -> IndexRows:
         scheme = self.settings.scheme

@@ -11,7 +11,7 @@ dated/undated boundary too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -73,28 +73,26 @@ def _is_postgres(arch: Archive) -> bool:
     return arch.engine.dialect.name == "postgresql"
 
 
-def _listing(arch: Archive, flt: ArticleFilter) -> list[int]:
+def _walk(fetch: Callable[[str | None], queries.Page]) -> list[int]:
+    """Ids of every page ``fetch(after)`` returns, following the cursors to the end."""
     ids: list[int] = []
     after = None
+    while True:
+        page = fetch(after)
+        ids.extend(item.id for item in page.items)
+        after = page.next_cursor
+        if after is None:
+            return ids
+
+
+def _listing(arch: Archive, flt: ArticleFilter) -> list[int]:
     with arch.sessions() as s:
-        while True:
-            page = queries.list_articles(s, flt, limit=7, after=after)
-            ids.extend(a.id for a in page.items)
-            after = page.next_cursor
-            if after is None:
-                return ids
+        return _walk(lambda after: queries.list_articles(s, flt, limit=7, after=after))
 
 
 def _listing_rows(arch: Archive, flt: ArticleFilter) -> list[int]:
-    ids: list[int] = []
-    after = None
     with arch.engine.connect() as conn:
-        while True:
-            page = queries.list_article_rows(conn, flt, limit=4, after=after)
-            ids.extend(r.id for r in page.items)
-            after = page.next_cursor
-            if after is None:
-                return ids
+        return _walk(lambda after: queries.list_article_rows(conn, flt, limit=4, after=after))
 
 
 def _search_pages(arch: Archive, text: str, flt: ArticleFilter, limit: int) -> Iterator[list[tuple[int, float]]]:
