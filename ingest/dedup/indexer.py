@@ -173,6 +173,7 @@ class Indexer:
         batch = PreparedBatch(articles, days, sightings, read, lines, guess, chrome, new,
                               self._rows(new, lines.rows(guess.keys())), self._keys(new))
         self.counts.update(lines.after(guess))
+        self._remember(new)
         return batch
 
     def write(self, session: Session, batch: PreparedBatch) -> IndexReport:
@@ -190,7 +191,9 @@ class Indexer:
             report.resigned = len(new)
             di.remove_rows(raw, batch.rows)
             new = self._new(batch.articles, batch.days, batch.sightings, true_chrome, batch.analyses)
-            seen = di.write_and_lookup(raw, self._rows(new, []), self._keys(new))
+            keys = self._keys(new)
+            self._remember(new)
+            seen = di.write_and_lookup(raw, self._rows(new, []), keys)
         candidates = self._candidates(new, seen)
         report.candidates = len(candidates)
         pairs = self._verify(session, new, candidates, seen.candidates, report)
@@ -212,16 +215,18 @@ class Indexer:
         chrome: Sequence[frozenset[int]],
         read: Sequence[Analysis],
     ) -> list[_New]:
-        """The articles signed with ``chrome`` left out; their band keys join the key filter
-        (a rebuild's), which must know every key that may be written."""
         s = self.settings
-        new = [
+        return [
             _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
             for a, d, si, c, an in zip(articles, days, sightings, chrome, read, strict=True)
         ]
+
+    def _remember(self, new: Sequence[_New]) -> None:
+        """Add the batch's band keys to the rebuild's key filter, after its lookup keys were
+        chosen: its own keys need no lookup (the batch meets itself in memory), later batches'
+        do."""
         if self.key_filter is not None:
             self.key_filter.add([k for n in new for k in n.prepared.bands])
-        return new
 
     def _rows(self, new: Sequence[_New], blocks: Sequence[BlockRow]) -> IndexRows:
         scheme = self.settings.scheme
