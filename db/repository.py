@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from db.bulk import insert_rows
 from db.models import Article, FetchAttempt, HttpCacheEntry, RawPage, Run, Source
 from db.types import utcnow
 
@@ -57,7 +58,11 @@ def finish_run(
 
 def record_attempts(session: Session, run_id: int | None, source_id: int | None, rows: Iterable[Mapping[str, Any]]) -> None:
     values = [{**row, "run_id": run_id, "source_id": source_id} for row in rows]
-    if values:
+    if not values:
+        return
+    if _is_pg(session):
+        insert_rows(session, _ATTEMPTS, values)
+    else:
         session.execute(insert(_ATTEMPTS), values)  # Core: no ORM bulk overhead
 
 
@@ -104,20 +109,29 @@ def insert_articles(
     """
     if not values:
         return []
-    raw_table, table = _RAW_PAGES, _ARTICLES
-    raw_ids = list(
-        session.execute(
-            insert(raw_table).returning(raw_table.c.id, sort_by_parameter_order=True), list(raws)
-        ).scalars()
-    )
-    rows = [{**v, "raw_page_id": raw_id} for v, raw_id in zip(values, raw_ids, strict=True)]
-    stmt = _insert_ignore(session, table, ["url"]).returning(table.c.id, table.c.url)
-    by_url = {url: article_id for article_id, url in session.execute(stmt, rows)}
-    ids = [by_url.get(v["url"]) for v in values]
+    if _is_pg(session):  # fixed statements (see db.bulk)
+        raw_ids = [int(r[0]) for r in insert_rows(session, _RAW_PAGES, raws, returning=["id"]) if r is not None]
+        rows = [{**v, "raw_page_id": raw_id} for v, raw_id in zip(values, raw_ids, strict=True)]
+        ids = [None if r is None else int(r[0])
+               for r in insert_rows(session, _ARTICLES, rows, returning=["id"], skip_conflicts_on=["url"])]
+    else:
+        raw_ids = list(
+            session.execute(
+                insert(_RAW_PAGES).returning(_RAW_PAGES.c.id, sort_by_parameter_order=True), list(raws)
+            ).scalars()
+        )
+        rows = [{**v, "raw_page_id": raw_id} for v, raw_id in zip(values, raw_ids, strict=True)]
+        stmt = _insert_ignore(session, _ARTICLES, ["url"]).returning(_ARTICLES.c.id, _ARTICLES.c.url)
+        by_url = {url: article_id for article_id, url in session.execute(stmt, rows)}
+        ids = [by_url.get(v["url"]) for v in values]
     lost = [raw_id for raw_id, article_id in zip(raw_ids, ids, strict=True) if article_id is None]
     if lost:
-        session.execute(delete(raw_table).where(raw_table.c.id.in_(lost)))
+        session.execute(delete(_RAW_PAGES).where(_RAW_PAGES.c.id.in_(lost)))
     return ids
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def insert_article(session: Session, values: Mapping[str, Any], raw: Mapping[str, Any] | None) -> int | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import daemon_queries as dq
 from db import repository as repo
 from db.migrate import upgrade
-from db.models import Article, RawPage, Source
+from db.models import Article, FetchAttempt, RawPage, Source
 from db.session import make_engine, session_factory, transaction
 
 
@@ -115,3 +115,60 @@ def test_validators_upsert(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         assert repo.load_validators(s, "https://e.com/feed") == ('"v2"', "Mon, 01 Sep 2025 00:00:00 GMT")
         assert repo.load_validators(s, "https://e.com/other") is None
+
+
+def test_batch_insert_keeps_order_skips_known_urls_and_round_trips(sessions: sessionmaker[Session]) -> None:
+    """insert_articles (PostgreSQL: one fixed statement per table, see db.bulk): ids in the order
+    given, None for a URL stored meanwhile (its raw page removed again), values stored as given,
+    left-out columns filled with their defaults."""
+    karachi = timezone(timedelta(hours=5))
+
+    def raw(n: int) -> dict[str, object]:
+        return {"url": f"u{n}", "compression": "gzip", "size": n, "data": bytes([n]) * 3}
+
+    with transaction(sessions) as s:
+        repo.insert_article(s, article("https://e.com/taken"), raw(9))
+    values = [
+        article("https://e.com/1", authors=["Ann Lee", 'Bo "B" Li'], provenance={"title": "json-ld"},
+                published_at=datetime(2025, 9, 10, 16, 40, tzinfo=karachi)),
+        article("https://e.com/taken", title="loser", published_at=None),
+        article("https://e.com/3", title=None, published_at=None),
+    ]
+    for v in values:  # every row has the same keys, as the pipeline's do
+        del v["flags"]  # a default the insert must fill
+    with transaction(sessions) as s:
+        ids = repo.insert_articles(s, values, [raw(1), raw(2), raw(3)])
+    assert ids[1] is None and ids[0] is not None and ids[2] is not None and ids[0] < ids[2]
+    with sessions() as s:
+        first, third = s.get(Article, ids[0]), s.get(Article, ids[2])
+        assert first is not None and third is not None
+        assert first.authors == ["Ann Lee", 'Bo "B" Li'] and first.provenance == {"title": "json-ld"}
+        assert first.flags == [] and third.flags == [] and third.title is None
+        assert first.published_at == datetime(2025, 9, 10, 11, 40, tzinfo=UTC)
+        assert first.raw_page is not None and first.raw_page.data == b"\x01\x01\x01"
+        assert third.raw_page is not None and third.raw_page.size == 3
+        assert sorted(s.scalars(select(RawPage.size)).all()) == [1, 3, 9]  # the loser's page is gone
+        assert s.scalars(select(Article.title).where(Article.url == "https://e.com/taken")).one() == "T"
+
+
+def test_batch_insert_refuses_a_naive_datetime(sessions: sessionmaker[Session]) -> None:
+    raw = {"url": "u", "compression": "gzip", "size": 1, "data": b"x"}
+    with pytest.raises(Exception, match="naive datetime"), transaction(sessions) as s:
+        repo.insert_articles(s, [article("https://e.com/n", published_at=datetime(2025, 1, 1))], [raw])
+    with sessions() as s:
+        assert s.scalars(select(Article.id)).all() == []
+
+
+def test_attempts_batch_round_trips(sessions: sessionmaker[Session]) -> None:
+    started = datetime(2025, 9, 10, 6, 0, tzinfo=UTC)
+    rows = [{"url": f"https://e.com/{n}", "final_url": None, "kind": "article", "status_code": 200 + n,
+             "outcome": "stored", "error": None if n else "x", "started_at": started, "elapsed_ms": 1.5,
+             "bytes_received": n, "article_id": None} for n in range(3)]
+    with transaction(sessions) as s:
+        sid = repo.get_or_create_source(s, "src").id
+        repo.record_attempts(s, None, sid, rows)
+    with sessions() as s:
+        got = s.execute(select(FetchAttempt.url, FetchAttempt.status_code, FetchAttempt.error,
+                               FetchAttempt.started_at, FetchAttempt.source_id).order_by(FetchAttempt.id)).all()
+    assert [tuple(r) for r in got] == [(f"https://e.com/{n}", 200 + n, None if n else "x", started, sid)
+                                       for n in range(3)]
