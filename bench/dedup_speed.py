@@ -47,9 +47,9 @@ from db.models import Article
 from db.session import make_engine, session_factory, transaction
 from ingest.dedup.hook import article_text
 from ingest.dedup.indexer import Indexer
+from ingest.dedup.prepared import read
 from ingest.dedup.rebuild import rebuild
 from ingest.dedup.settings import DedupSettings
-from ingest.dedup.text import analyze
 from ingest.normalize import content_hash
 from ingest.pipeline import StoredArticle
 
@@ -195,7 +195,7 @@ def store_stream(
     out = Timing()
     for start in range(0, len(docs), batch):
         values = [_values(d, sources[d.outlet]) for d in docs[start : start + batch]]
-        read = [analyze(v["body"]) for v in values] if pre_read else []
+        readings = [read(v["body"], v["title"], settings) for v in values] if pre_read else []
         t0 = time.perf_counter()
         with transaction(sessions) as session:
             stored = []
@@ -204,7 +204,7 @@ def store_stream(
                 assert article_id is not None
                 stored.append(StoredArticle(article_id, v))
             t1, c1 = time.perf_counter(), time.process_time()
-            report = indexer.index(session, [article_text(a) for a in stored], read)
+            report = indexer.index(session, [article_text(a) for a in stored], readings)
             t2, c2 = time.perf_counter(), time.process_time()
         t3 = time.perf_counter()
         out.articles += len(stored)

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ingest.dedup.text import Analysis, analyze
+from ingest.dedup.prepared import Reading, read
+from ingest.dedup.settings import DedupSettings
 from ingest.normalize import Hints, article_values, raw_page_values
 from ingest.outcomes import Outcome
 from scrapers import ExtractedArticle, ExtractionFlag, extract
@@ -44,7 +45,7 @@ from scrapers import ExtractedArticle, ExtractionFlag, extract
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 40
-_PRELOAD = ["scrapers", "ingest.normalize", "ingest.dedup.text", "ingest.extract_pool"]
+_PRELOAD = ["scrapers", "ingest.normalize", "ingest.dedup.prepared", "ingest.extract_pool"]
 _HEADER = struct.Struct("!i")  # multiprocessing.connection's framing, so workers use recv_bytes()
 _LONG_HEADER = struct.Struct("!Q")
 _READ_SIZE = 256 * 1024
@@ -59,8 +60,8 @@ class Prepared:
     error: str | None = None
     values: dict[str, Any] | None = None
     raw: dict[str, Any] | None = None
-    analysis: Analysis | None = None
-    """The body read for the near-duplicate index (:func:`ingest.dedup.text.analyze`), when asked."""
+    reading: Reading | None = None
+    """The body read for the near-duplicate index (:func:`ingest.dedup.prepared.read`), when asked."""
 
 
 def reject_reason(article: ExtractedArticle) -> tuple[Outcome, str] | None:
@@ -80,12 +81,12 @@ def prepare_page(
     content_type: str | None,
     hints: Hints,
     source_id: int | None,
-    analyze_body: bool = False,
+    dedup: DedupSettings | None = None,
 ) -> Prepared:
     """Extract, judge, normalize and compress one page; never raises for a bad page.
 
-    ``analyze_body``: also read the body for the near-duplicate index here, in the
-    worker, so the store writer only has to sign what is not chrome.
+    ``dedup``: also read and sign the body for the near-duplicate index here, in the
+    worker, with these settings, so the store writer only signs again what has chrome.
     """
     try:
         article = extract(content, final_url, content_type=content_type)
@@ -101,11 +102,11 @@ def prepare_page(
         log.exception("normalizing %s failed", final_url)
         return Prepared(Outcome.PARSE_ERROR, repr(exc))
     try:
-        analysis = analyze(values["body"]) if analyze_body else None
+        reading = read(values["body"], values.get("title"), dedup) if dedup is not None else None
     except Exception:  # the index reads the body itself later
         log.exception("reading %s for the near-duplicate index failed", final_url)
-        analysis = None
-    return Prepared(values=values, raw=raw_page_values(final_url, content, content_type), analysis=analysis)
+        reading = None
+    return Prepared(values=values, raw=raw_page_values(final_url, content, content_type), reading=reading)
 
 
 def _worker_main(conn: Connection) -> None:
@@ -292,14 +293,14 @@ class ExtractPool:
         content_type: str | None,
         hints: Hints,
         source_id: int | None,
-        analyze_body: bool = False,
+        dedup: DedupSettings | None = None,
     ) -> Prepared:
         """:func:`prepare_page` in a worker."""
         if self._closed:
             raise RuntimeError("ExtractPool used after close()")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Prepared] = loop.create_future()
-        self._queue.append(((content, final_url, content_type, hints, source_id, analyze_body), future))
+        self._queue.append(((content, final_url, content_type, hints, source_id, dedup), future))
         self._dispatch(loop)
         try:
             return await future

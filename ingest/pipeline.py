@@ -33,7 +33,7 @@ from db import repository as repo
 from db.session import transaction
 from ingest.attempts import AttemptRecord
 from ingest.config import Config, SourceConfig
-from ingest.dedup.text import Analysis
+from ingest.dedup.prepared import Reading
 from ingest.discovery import Discovered, discover
 from ingest.errors import FetchError
 from ingest.extract_pool import MIN_WORDS, ExtractPool, prepare_page, reject_reason
@@ -50,7 +50,7 @@ class StoredArticle:
 
     id: int
     values: Mapping[str, Any]
-    analysis: Analysis | None = None
+    reading: Reading | None = None
     """The body already read for the near-duplicate index (in an extraction worker), if it was."""
 
 
@@ -223,8 +223,8 @@ async def _process_one(
         log.info("%s: %s (%s)", link.url, exc.outcome, exc)
         return AttemptRecord.from_error(exc, "article")
     hints = Hints(link.url, page.final_url, link.published_at, link.title, language)
-    analyze_body = ctx.config.dedup.enabled and bool(ctx.article_hooks)  # read for the index, if one runs
-    args = (page.content, page.final_url, page.content_type, hints, source_id, analyze_body)
+    dedup = ctx.config.dedup if ctx.config.dedup.enabled and ctx.article_hooks else None  # read for the index
+    args = (page.content, page.final_url, page.content_type, hints, source_id, dedup)
     if ctx.extractor is not None:
         prepared = await ctx.extractor.prepare(*args)
     else:
@@ -234,7 +234,7 @@ async def _process_one(
     if ctx.writer is None:
         ctx.writer = StoreWriter(ctx)
     return await ctx.writer.store(
-        _StoreJob(page, prepared.values, prepared.raw, source_id, run_id, prepared.analysis)
+        _StoreJob(page, prepared.values, prepared.raw, source_id, run_id, prepared.reading)
     )
 
 
@@ -310,7 +310,7 @@ class _StoreJob:
     raw: dict[str, Any]
     source_id: int | None
     run_id: int | None
-    analysis: Analysis | None = None
+    reading: Reading | None = None
 
 
 class StoreWriter:
@@ -416,7 +416,7 @@ class StoreWriter:
                 records[i].outcome = Outcome.DUPLICATE_URL
                 continue
             records[i].article_id = article_id
-            new.append(StoredArticle(article_id, jobs[i].values, jobs[i].analysis))
+            new.append(StoredArticle(article_id, jobs[i].values, jobs[i].reading))
             stored.setdefault((jobs[i].run_id, jobs[i].source_id), []).append(_attempt_row(records[i]))
         if new:
             for hook in self.ctx.article_hooks:

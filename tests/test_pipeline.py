@@ -169,6 +169,8 @@ def _demo_page(site: DemoSite) -> tuple[str, str, bytes]:
 def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     """Extraction in a worker process gives the same rows as in-process; close() is idempotent."""
 
+    from ingest.dedup.prepared import prepare
+    from ingest.dedup.settings import DedupSettings
     from ingest.dedup.text import analyze
     from ingest.extract_pool import ExtractPool, prepare_page
     from ingest.normalize import Hints
@@ -178,7 +180,7 @@ def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     hints = Hints(url, url)
     pool = ExtractPool(1)
     try:
-        remote = asyncio.run(pool.prepare(html, url, "text/html", hints, None, True))
+        remote = asyncio.run(pool.prepare(html, url, "text/html", hints, None, DedupSettings()))
         junk = asyncio.run(pool.prepare(b"\x00\xff not html", url, "text/html", hints, None))
     finally:
         pool.close()
@@ -186,11 +188,17 @@ def test_extract_pool_prepares_pages_and_closes(site: DemoSite) -> None:
     local = prepare_page(html, url, "text/html", hints, None)
     assert remote.values is not None and local.values is not None
     assert remote.values["content_hash"] == local.values["content_hash"]
-    # the body read for the near-duplicate index in the worker is what the index would read
+    # the body read and signed for the near-duplicate index in the worker is what the index would make
     here = analyze(local.values["body"])
-    assert local.analysis is None and remote.analysis is not None
-    assert remote.analysis.line_keys == here.line_keys and remote.analysis.lines == here.lines
-    assert remote.analysis.word_hashes.tolist() == here.word_hashes.tolist() and len(here.word_hashes) > 50
+    assert local.reading is None and remote.reading is not None
+    there = remote.reading.analysis
+    assert there.line_keys == here.line_keys and there.lines == here.lines
+    assert there.word_hashes.tolist() == here.word_hashes.tolist() and len(here.word_hashes) > 50
+    signed = prepare(local.values["body"], local.values["title"], DedupSettings())
+    plain = remote.reading.plain_for(DedupSettings())
+    assert plain is not None and plain.bands == signed.bands and plain.title == signed.title
+    assert plain.shingles.tolist() == signed.shingles.tolist() and plain.wires == signed.wires
+    assert remote.reading.plain_for(DedupSettings(shingle_words=4)) is None  # another signature shape
     assert remote.values["title"] == EXPECTED[path]["title"]
     assert remote.raw is not None and remote.raw["size"] == len(html)
     assert junk.values is None and junk.outcome in (Outcome.NOT_ARTICLE, Outcome.PARSE_ERROR)

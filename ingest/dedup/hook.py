@@ -37,7 +37,7 @@ def make_hook(config: Config, engine: Engine) -> ArticleHook:
             return
         # a batch indexes exactly like its articles one at a time, in id order (see indexer)
         ordered = sorted(stored, key=lambda a: a.id)
-        indexer.index(session, [article_text(a) for a in ordered], [a.analysis for a in ordered])
+        indexer.index(session, [article_text(a) for a in ordered], [a.reading for a in ordered])
 
     return hook
 

@@ -42,7 +42,7 @@ from db.raw import Raw
 from ingest.dedup import minhash
 from ingest.dedup.boilerplate import BlockSighting, CountCache, Sightings, host_of
 from ingest.dedup.keyfilter import KeyFilter
-from ingest.dedup.prepared import Prepared, prepare, prepare_analysis
+from ingest.dedup.prepared import Prepared, Reading, prepare, prepare_analysis
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.signals import link_targets
 from ingest.dedup.stories import plan_merges
@@ -80,12 +80,18 @@ class _New:
     """Canonical URLs this article declares as its original, by kind."""
 
 
-def _analyses(articles: Sequence[ArticleText], given: Sequence[Analysis | None]) -> list[Analysis]:
-    """Each article's analysis: the given one, else read now."""
-    return [
-        found if (found := given[i] if i < len(given) else None) is not None else analyze(a.body)
-        for i, a in enumerate(articles)
-    ]
+def _readings(
+    articles: Sequence[ArticleText], given: Sequence[Reading | None], settings: DedupSettings
+) -> tuple[list[Analysis], list[Prepared | None]]:
+    """Each article's analysis and chrome-free prepared form: from its reading where one was
+    given (made with these settings), else the analysis read now and no prepared form."""
+    analyses: list[Analysis] = []
+    plains: list[Prepared | None] = []
+    for i, a in enumerate(articles):
+        found = given[i] if i < len(given) else None
+        analyses.append(analyze(a.body) if found is None else found.analysis)
+        plains.append(None if found is None else found.plain_for(settings))
+    return analyses, plains
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class PreparedBatch:
     days: list[int]
     sightings: list[BlockSighting]
     analyses: list[Analysis]
+    plains: list[Prepared | None]
     lines: Sightings
     guess: dict[tuple[int, int], BlockCount]
     """The block counts the chrome was judged from (what this process knew)."""
@@ -143,16 +150,16 @@ class Indexer:
         """Set by a rebuild, which writes every band row itself: buckets it never wrote are not looked up."""
 
     def index(
-        self, session: Session, articles: Sequence[ArticleText], analyses: Sequence[Analysis | None] = ()
+        self, session: Session, articles: Sequence[ArticleText], readings: Sequence[Reading | None] = ()
     ) -> IndexReport:
         """Index ``articles`` (in id order) inside the caller's transaction.
 
-        ``analyses``: their bodies already read (:func:`~ingest.dedup.text.analyze`, e.g. by an
+        ``readings``: their bodies already read (:func:`~ingest.dedup.prepared.read`, e.g. by an
         extraction worker), by position; the missing ones are read here.
         """
-        return self.write(session, self.prepare(articles, analyses))
+        return self.write(session, self.prepare(articles, readings))
 
-    def prepare(self, articles: Sequence[ArticleText], analyses: Sequence[Analysis | None] = ()) -> PreparedBatch:
+    def prepare(self, articles: Sequence[ArticleText], readings: Sequence[Reading | None] = ()) -> PreparedBatch:
         """Steps 1-2, in memory: the batch signed with the chrome the cached counts imply.
 
         The cache then counts the batch's lines as written, so the next batch can be
@@ -160,7 +167,7 @@ class Indexer:
         both when the database's counts differ.
         """
         s = self.settings
-        read = _analyses(articles, analyses)
+        read, plains = _readings(articles, readings, s)
         days = [day_of(a) for a in articles]
         sightings = []
         for a, d, an in zip(articles, days, read, strict=True):
@@ -169,8 +176,8 @@ class Indexer:
         lines = Sightings.of(sightings)
         guess = self.counts.known(lines.added)
         chrome = lines.chrome(guess, s)
-        new = self._new(articles, days, sightings, chrome, read)
-        batch = PreparedBatch(articles, days, sightings, read, lines, guess, chrome, new,
+        new = self._new(articles, days, sightings, chrome, read, plains)
+        batch = PreparedBatch(articles, days, sightings, read, plains, lines, guess, chrome, new,
                               self._rows(new, lines.rows(guess.keys())), self._keys(new))
         self.counts.update(lines.after(guess))
         self._remember(new)
@@ -190,7 +197,7 @@ class Indexer:
         if true_chrome != batch.chrome:  # another daemon counted these lines, or the cache forgot them
             report.resigned = len(new)
             di.remove_rows(raw, batch.rows)
-            new = self._new(batch.articles, batch.days, batch.sightings, true_chrome, batch.analyses)
+            new = self._new(batch.articles, batch.days, batch.sightings, true_chrome, batch.analyses, batch.plains)
             keys = self._keys(new)
             self._remember(new)
             seen = di.write_and_lookup(raw, self._rows(new, []), keys)
@@ -214,11 +221,15 @@ class Indexer:
         sightings: Sequence[BlockSighting],
         chrome: Sequence[frozenset[int]],
         read: Sequence[Analysis],
+        plains: Sequence[Prepared | None],
     ) -> list[_New]:
+        """Each article prepared without its chrome (its chrome-free form as given, when it has none)."""
         s = self.settings
         return [
-            _New(a, d, si.host_key, c, prepare_analysis(an, a.body, a.title, s, c), link_targets(a.provenance, a.url))
-            for a, d, si, c, an in zip(articles, days, sightings, chrome, read, strict=True)
+            _New(a, d, si.host_key, c,
+                 plain if plain is not None and not c else prepare_analysis(an, a.body, a.title, s, c),
+                 link_targets(a.provenance, a.url))
+            for a, d, si, c, an, plain in zip(articles, days, sightings, chrome, read, plains, strict=True)
         ]
 
     def _remember(self, new: Sequence[_New]) -> None:

@@ -1,4 +1,11 @@
-"""An article reduced to what comparison needs: shingles, signature, band keys, title, wires."""
+"""An article reduced to what comparison needs: shingles, signature, band keys, title, wires.
+
+:func:`read` does the part of that which needs nothing from the database (the
+body's analysis, and its prepared form as if none of its lines were chrome) so
+that it can run outside the store writer: in a crawl's extraction workers, in a
+rebuild's process pool.  The indexer then only prepares again the articles
+whose host chrome it leaves out.
+"""
 
 from __future__ import annotations
 
@@ -40,3 +47,24 @@ def prepare_analysis(
     bands = tuple(minhash.band_keys(sig, settings.rows_per_band))
     kept = analysis.text_without(chrome) if chrome else body
     return Prepared(shingle_set, sig, bands, title_words(title), wire_agencies(kept))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Reading:
+    """A body read for the index ahead of time (see the module docstring)."""
+
+    analysis: Analysis
+    plain: Prepared
+    """Prepared with no line left out as chrome."""
+    scheme: str
+    """The signature shape ``plain`` was made with (:attr:`DedupSettings.scheme`)."""
+
+    def plain_for(self, settings: DedupSettings) -> Prepared | None:
+        """``plain``, if it was made with these settings' signature shape."""
+        return self.plain if self.scheme == settings.scheme else None
+
+
+def read(body: str, title: str | None, settings: DedupSettings) -> Reading:
+    """Analyse ``body`` and prepare it without chrome (pure: runs in any process)."""
+    analysis = analyze(body)
+    return Reading(analysis, prepare_analysis(analysis, body, title, settings, frozenset()), settings.scheme)

@@ -4,8 +4,8 @@ Needed after a change of the signature shape or of a threshold.  Articles are
 replayed in id order, a batch per transaction, through the same
 :class:`~ingest.dedup.indexer.Indexer` as the hook, so a rebuild gives the
 flags the hook would have given (story ids included).  Memory stays bounded by
-the batch size; bodies are read (:func:`~ingest.dedup.text.analyze`) in a process
-pool, a batch ahead.
+the batch size; bodies are read and signed (:func:`~ingest.dedup.prepared.read`) in a
+process pool, a batch ahead.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,8 +27,8 @@ from db.dedup_queries import ArticleText
 from db.session import transaction
 from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch
 from ingest.dedup.keyfilter import KeyFilter
+from ingest.dedup.prepared import Reading, read
 from ingest.dedup.settings import DedupSettings
-from ingest.dedup.text import Analysis, analyze
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (articles done, articles in total)."""
@@ -46,19 +47,24 @@ class RebuildReport:
         return self.articles / self.seconds if self.seconds else 0.0
 
 
-class _Analyzer:
-    """Reads the next batch's bodies while the current one is indexed: in a process pool
-    (``workers`` > 1) the two overlap, so the index's own work is what sets the pace."""
+class _Reader:
+    """Reads and signs the next batch's bodies while the current one is indexed: in a process
+    pool (``workers`` > 1) the two overlap, so the index's own work is what sets the pace."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, settings: DedupSettings) -> None:
         self.pool = pool
+        self.read = partial(_read, settings=settings)
 
-    def start(self, articles: Sequence[ArticleText]) -> Callable[[], Sequence[Analysis | None]]:
-        bodies = [a.body for a in articles]
-        if self.pool is None or not bodies:
+    def start(self, articles: Sequence[ArticleText]) -> Callable[[], Sequence[Reading | None]]:
+        if self.pool is None or not articles:
             return lambda: ()
-        pending = self.pool.map_async(analyze, bodies, chunksize=max(1, len(bodies) // 8))
+        texts = [(a.body, a.title) for a in articles]
+        pending = self.pool.map_async(self.read, texts, chunksize=max(1, len(texts) // 8))
         return lambda: pending.get()
+
+
+def _read(text: tuple[str, str | None], settings: DedupSettings) -> Reading:
+    return read(*text, settings)
 
 
 @contextmanager
@@ -110,24 +116,24 @@ def rebuild(
         if progress is not None:
             progress(report.articles, total)
 
-    # three stages overlap: bodies are analysed in the pool a batch ahead, the main thread
-    # signs a batch while the writer thread writes the one before (the database works
-    # outside the GIL), and each write starts only once the one before it has committed
+    # three stages overlap: the pool reads and signs the next batch's bodies while the main
+    # thread prepares this batch (chrome, rows) and the writer thread writes the one before
+    # (the database works outside the GIL); each write starts once the one before committed
     with _pool(workers) as pool, ThreadPoolExecutor(1, thread_name_prefix="dedup-rebuild") as writer:
-        analyzer = _Analyzer(pool)
+        reader = _Reader(pool, settings)
         with sessions() as session:
             articles = dq.article_batch(session, 0, batch)
-        analyses = analyzer.start(articles)
+        readings = reader.start(articles)
         pending: Future[IndexReport] | None = None
         while articles:
-            prepared = indexer.prepare(articles, analyses())
             with sessions() as session:
                 following = dq.article_batch(session, articles[-1].id, batch)
-            next_analyses = analyzer.start(following)
+            next_readings = reader.start(following)
+            prepared = indexer.prepare(articles, readings())
             if pending is not None:
                 account(pending.result())
             pending = writer.submit(write, prepared)
-            articles, analyses = following, next_analyses
+            articles, readings = following, next_readings
         if pending is not None:
             account(pending.result())
     report.seconds = time.perf_counter() - started

@@ -164,3 +164,52 @@ def test_a_batch_indexes_like_its_articles_one_at_a_time(db_url: str, tmp_path: 
     one_by_one = index_all(f"sqlite:///{tmp_path / 'single.db'}", 1)
     assert len(one_by_one) == 6 and ("https://o1.example/a", "https://o5.example/a", "exact") in one_by_one
     assert index_all(db_url, len(bodies)) == one_by_one
+
+
+def test_bodies_signed_ahead_give_the_rows_the_indexer_makes(db_url: str, tmp_path: Path) -> None:
+    """A reading made outside the store writer (extraction worker, rebuild pool) gives the rows the
+    indexer makes itself; once a host's chrome is learned its chrome-free form is not used, and a
+    reading made with another signature shape is ignored."""
+    from db.models import DedupBand
+    from db.repository import insert_article
+    from db.session import transaction
+    from ingest.dedup.hook import article_text
+    from ingest.dedup.indexer import Indexer
+    from ingest.dedup.prepared import read
+    from ingest.dedup.settings import DedupSettings
+    from ingest.normalize import content_hash
+    from ingest.pipeline import StoredArticle
+
+    chrome = "Subscribe to the Daily Ledger newsletter for the morning briefing"
+    bodies = [f"{chrome}\n\n{text(story(300 + i, 3))}" for i in range(8)] + [text(reprint(story(303, 3), 9))]
+
+    def index_all(url: str, reader: DedupSettings | None) -> tuple[object, ...]:
+        env = make_env(url)
+        try:
+            settings = settings_of(env.config)
+            indexer = Indexer(settings)
+            for i, body in enumerate(bodies):
+                with transaction(env.database.sessions) as session:
+                    values = {"url": f"https://www.ledger.example/{i}", "fetched_url": None, "title": f"Story {i}",
+                              "authors": [], "published_at": DAY0 + timedelta(days=i), "body": body,
+                              "content_hash": content_hash(body), "word_count": 1, "provenance": {}, "flags": [],
+                              "source_id": None, "fetched_at": DAY0 + timedelta(days=i)}
+                    article_id = insert_article(session, values, None)
+                    assert article_id is not None
+                    reading = None if reader is None else read(body, values["title"], reader)
+                    indexer.index(session, [article_text(StoredArticle(article_id, values))], [reading])
+            with env.database.sessions() as session:
+                sigs = [(s.minhash, s.chrome, s.shingle_count, s.wires)
+                        for s in session.scalars(select(DedupSignature).order_by(DedupSignature.article_id))]
+                bands = sorted((b.key, b.day) for b in session.scalars(select(DedupBand)))
+            pairs = sorted((p.containment_ab, p.rule) for p in env.pairs().values())
+            return sigs, bands, pairs
+        finally:
+            env.database.close()
+
+    itself = index_all(f"sqlite:///{tmp_path / 'itself.db'}", None)
+    sigs = itself[0]
+    assert isinstance(sigs, list) and not sigs[0][1] and sigs[-2][1]  # chrome learned on the way
+    assert itself[2]  # the reprint is flagged
+    assert index_all(db_url, DedupSettings()) == itself
+    assert index_all(f"sqlite:///{tmp_path / 'other.db'}", DedupSettings(shingle_words=4)) == itself
