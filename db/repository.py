@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -110,6 +110,7 @@ def insert_articles(
     if not values:
         return []
     if _is_pg(session):  # fixed statements (see db.bulk)
+        _pg_add_author_names(session, values)
         raw_ids = [int(r[0]) for r in insert_rows(session, _RAW_PAGES, raws, returning=["id"]) if r is not None]
         rows = [{**v, "raw_page_id": raw_id} for v, raw_id in zip(values, raw_ids, strict=True)]
         ids = [None if r is None else int(r[0])
@@ -128,6 +129,21 @@ def insert_articles(
     if lost:
         session.execute(delete(_RAW_PAGES).where(_RAW_PAGES.c.id.in_(lost)))
     return ids
+
+
+def _pg_add_author_names(session: Session, values: Sequence[Mapping[str, Any]]) -> None:
+    """Add the batch's new author names in one statement, in sorted order, before its articles.
+
+    The articles go in one statement per row, and each row's insert trigger (migration 0006)
+    adds its own new names: two writers adding the same new names in another order could
+    deadlock.  Added here first, in one sorted statement, the names are only waited for."""
+    names = sorted({a for v in values for a in (v.get("authors") or []) if isinstance(a, str) and a})
+    if names:
+        session.execute(
+            text("INSERT INTO author_names (name) SELECT DISTINCT left(lower(v), 200) AS name "
+                 "FROM unnest(CAST(:names AS text[])) AS v ORDER BY name ON CONFLICT (name) DO NOTHING"),
+            {"names": names},
+        )
 
 
 def _is_pg(session: Session) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import daemon_queries as dq
@@ -149,6 +149,9 @@ def test_batch_insert_keeps_order_skips_known_urls_and_round_trips(sessions: ses
         assert third.raw_page is not None and third.raw_page.size == 3
         assert sorted(s.scalars(select(RawPage.size)).all()) == [1, 3, 9]  # the loser's page is gone
         assert s.scalars(select(Article.title).where(Article.url == "https://e.com/taken")).one() == "T"
+        linked = s.scalars(text("SELECT n.name FROM article_authors aa JOIN author_names n ON n.id = aa.author_id "
+                                "WHERE aa.article_id = :id"), {"id": ids[0]}).all()
+        assert sorted(linked) == ["ann lee", 'bo "b" li']  # the author index's triggers ran
 
 
 def test_batch_insert_refuses_a_naive_datetime(sessions: sessionmaker[Session]) -> None:
