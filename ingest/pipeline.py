@@ -324,7 +324,9 @@ class StoreWriter:
     fails its own page.
     """
 
-    MAX_BATCH = 100
+    MAX_BATCH = 250
+    """Articles per transaction at most: a writer that falls behind takes what piled up in bigger
+    batches (fewer round trips and commits each); 100 made the PostgreSQL crawl bench ~5% slower."""
 
     def __init__(self, ctx: CrawlContext) -> None:
         self.ctx = ctx
