@@ -299,19 +299,36 @@ def _sqlite_lookup(raw: Raw, keys: LookupKeys) -> list[Any]:
 
 def _sqlite_candidates(raw: Raw, out: Lookup, scheme: str) -> None:
     """Signatures of the band hits (SQLite: a second in-process statement, no round trip)."""
-    wanted = sorted(out.band_hits)
-    compatible: set[int] = set()
-    for chunk in _chunks(wanted):
-        for r in raw.rows(
-            "SELECT article_id, day, shingle_count, minhash, chrome, story_id FROM dedup_signatures "
-            f"WHERE article_id IN ({','.join('?' * len(chunk))}) AND scheme = ?",
-            [*chunk, scheme],
-        ):
-            compatible.add(r[0])
-            out.candidates[r[0]] = Candidate(r[0], r[1], r[2], bytes(r[3]), list(_loads(r[4]) or []), r[5])
-    for article_id in wanted:
-        if article_id not in compatible:
+    out.candidates.update(candidates(raw, list(out.band_hits), scheme))
+    for article_id in list(out.band_hits):
+        if article_id not in out.candidates:
             del out.band_hits[article_id]  # another signature scheme: its bands mean nothing here
+
+
+def candidates(raw: Raw, ids: Sequence[int], scheme: str) -> dict[int, Candidate]:
+    """The signatures of these articles made with ``scheme`` (what verification needs of them)."""
+    out: dict[int, Candidate] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        where, params = raw.any_of("article_id", chunk)
+        for r in raw.rows(
+            f"SELECT article_id, day, shingle_count, minhash, chrome, story_id FROM dedup_signatures WHERE {where} "
+            "AND scheme = ?",
+            [*params, scheme],
+        ):
+            out[r[0]] = Candidate(r[0], r[1], r[2], bytes(r[3]), list(_loads(r[4]) or []), r[5])
+    return out
+
+
+def insert_bands(raw: Raw, keys: Sequence[int], days: Sequence[int], ids: Sequence[int]) -> None:
+    """Write band rows, given in key order (a chunk of a rebuild's held rows): PostgreSQL
+    ``COPY`` (twice as fast as an ``INSERT`` of unnested arrays), SQLite one prepared insert."""
+    if raw.pg:
+        with raw.cursor.copy("COPY dedup_bands (key, day, article_id) FROM STDIN") as copy:
+            copy.write("".join(f"{k}\t{d}\t{a}\n" for k, d, a in zip(keys, days, ids, strict=True)))
+    else:
+        raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", list(zip(keys, days, ids, strict=True)))
+
+
 
 
 def _sqlite_write(raw: Raw, rows: IndexRows) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain
 from typing import TypedDict
@@ -41,7 +41,7 @@ from db.dedup_queries import ArticleText
 from db.raw import Raw
 from ingest.dedup import minhash
 from ingest.dedup.boilerplate import BlockSighting, CountCache, Sightings, host_of
-from ingest.dedup.keyfilter import KeyFilter
+from ingest.dedup.heldbands import HeldBands
 from ingest.dedup.prepared import Prepared, Reading, prepare, prepare_analysis
 from ingest.dedup.settings import DedupSettings
 from ingest.dedup.signals import link_targets
@@ -142,12 +142,13 @@ class PreparedCache:
 class Indexer:
     """Indexes batches of new articles under one set of settings."""
 
-    def __init__(self, settings: DedupSettings, key_filter: KeyFilter | None = None) -> None:
+    def __init__(self, settings: DedupSettings, held: HeldBands | None = None) -> None:
         self.settings = settings
         self.cache = PreparedCache()
         self.counts = CountCache()
-        self.key_filter = key_filter
-        """Set by a rebuild, which writes every band row itself: buckets it never wrote are not looked up."""
+        self.held = held
+        """Set by a rebuild: band rows are held in memory and written many batches at a time
+        (:mod:`ingest.dedup.heldbands`); :meth:`flush` writes what is still held."""
 
     def index(
         self, session: Session, articles: Sequence[ArticleText], readings: Sequence[Reading | None] = ()
@@ -180,7 +181,6 @@ class Indexer:
         batch = PreparedBatch(articles, days, sightings, read, plains, lines, guess, chrome, new,
                               self._rows(new, lines.rows(guess.keys())), self._keys(new))
         self.counts.update(lines.after(guess))
-        self._remember(new)
         return batch
 
     def write(self, session: Session, batch: PreparedBatch) -> IndexReport:
@@ -191,16 +191,18 @@ class Indexer:
         s = self.settings
         raw = Raw(session)
         new = batch.new
-        seen = di.write_and_lookup(raw, batch.rows, batch.keys)
+        keys = self._database_keys(batch.keys)
+        seen = di.write_and_lookup(raw, batch.rows, keys)
         self.counts.correct(batch.guess, seen.block_counts)
         true_chrome = batch.lines.chrome(seen.block_counts, s)
         if true_chrome != batch.chrome:  # another daemon counted these lines, or the cache forgot them
             report.resigned = len(new)
             di.remove_rows(raw, batch.rows)
             new = self._new(batch.articles, batch.days, batch.sightings, true_chrome, batch.analyses, batch.plains)
-            keys = self._keys(new)
-            self._remember(new)
+            keys = self._database_keys(self._keys(new))
             seen = di.write_and_lookup(raw, self._rows(new, []), keys)
+        if self.held is not None:
+            self._meet_held(raw, new, seen, keys)
         candidates = self._candidates(new, seen)
         report.candidates = len(candidates)
         pairs = self._verify(session, new, candidates, seen.candidates, report)
@@ -210,7 +212,24 @@ class Indexer:
         report.pairs = list(pairs)
         for n in new:
             self.cache.put(n.article.id, n.prepared)
+        if self.held is not None:
+            bands = _band_rows(new)
+            self.held.hold(bands.keys, bands.days, bands.article_ids)
+            if self.held.full:
+                self._flush(raw)
         return report
+
+    def flush(self, session: Session) -> None:
+        """Write the band rows a rebuild still holds, in the caller's transaction."""
+        self._flush(Raw(session))
+
+    def _flush(self, raw: Raw) -> None:
+        if self.held is None:
+            return
+        keys, days, ids = self.held.take()
+        for start in range(0, len(keys), _FLUSH_CHUNK):
+            end = start + _FLUSH_CHUNK
+            di.insert_bands(raw, keys[start:end].tolist(), days[start:end].tolist(), ids[start:end].tolist())
 
     # --- steps ---------------------------------------------------------------
 
@@ -232,13 +251,6 @@ class Indexer:
             for a, d, si, c, an, plain in zip(articles, days, sightings, chrome, read, plains, strict=True)
         ]
 
-    def _remember(self, new: Sequence[_New]) -> None:
-        """Add the batch's band keys to the rebuild's key filter, after its lookup keys were
-        chosen: its own keys need no lookup (the batch meets itself in memory), later batches'
-        do."""
-        if self.key_filter is not None:
-            self.key_filter.add([k for n in new for k in n.prepared.bands])
-
     def _rows(self, new: Sequence[_New], blocks: Sequence[BlockRow]) -> IndexRows:
         scheme = self.settings.scheme
         return IndexRows(
@@ -247,7 +259,7 @@ class Indexer:
                  sorted(n.chrome), sorted(n.prepared.wires))
                 for n in new
             ],
-            bands=_band_rows(new),
+            bands=_band_rows(new) if self.held is None else _NO_BANDS,
             links=[(key64(target), n.article.id, kind) for n in new for kind, target in n.targets.items()],
             blocks=blocks,
         )
@@ -258,15 +270,55 @@ class Indexer:
             hashes=[n.article.content_hash for n in new],
             urls=[t for n in new for t in n.targets.values()],
             url_keys=[key64(n.article.url) for n in new],
-            bands=self._maybe_indexed([k for n in new for k in n.prepared.bands]),
+            bands=[k for n in new for k in n.prepared.bands],
             first_day=min(n.day for n in new) - s.window_days,
             last_day=max(n.day for n in new) + s.window_days,
             bucket_cap=s.max_bucket_rows,
             scheme=s.scheme,
         )
 
-    def _maybe_indexed(self, keys: list[int]) -> list[int]:
-        return keys if self.key_filter is None else self.key_filter.maybe(keys)
+    def _database_keys(self, keys: LookupKeys) -> LookupKeys:
+        """A rebuild looks up in the database only the band keys it may have written there."""
+        if self.held is None:
+            return keys
+        return replace(keys, bands=self.held.database_keys(keys.bands))
+
+    def _meet_held(self, raw: Raw, new: Sequence[_New], seen: Lookup, keys: LookupKeys) -> None:
+        """Add to ``seen`` the held band rows the batch meets, as the database lookup would have
+        met them written: a bucket's ``bucket_cap`` most recent rows of both, and the
+        signatures of the articles they belong to."""
+        assert self.held is not None
+        held_keys, held_days, held_ids = self.held.meet([k for n in new for k in n.prepared.bands],
+                                                        keys.first_day, keys.last_day)
+        if not len(held_keys):
+            return
+        held: dict[int, list[tuple[int, int]]] = {}
+        for key, day, article_id in zip(held_keys.tolist(), held_days.tolist(), held_ids.tolist(), strict=True):
+            held.setdefault(key, []).append((day, article_id))
+        stored: dict[int, list[tuple[int, int]]] = {}
+        for article_id, shared in seen.band_hits.items():
+            day = seen.candidates[article_id].day
+            for key in shared:
+                if key in held:
+                    stored.setdefault(key, []).append((day, article_id))
+        for key, rows in held.items():
+            met = stored.get(key, [])
+            if len(rows) + len(met) > keys.bucket_cap:  # most recent first: (day, id) descending
+                kept = set(sorted(rows + met, reverse=True)[: keys.bucket_cap])
+                for row in met:
+                    if row not in kept:
+                        seen.band_hits[row[1]].remove(key)
+                rows = [row for row in rows if row in kept]
+            for _, article_id in rows:
+                seen.band_hits.setdefault(article_id, []).append(key)
+        for article_id in [a for a, shared in seen.band_hits.items() if not shared]:
+            del seen.band_hits[article_id]
+        missing = [a for a in seen.band_hits if a not in seen.candidates]
+        if missing:
+            seen.candidates.update(di.candidates(raw, missing, keys.scheme))
+            for article_id in missing:
+                if article_id not in seen.candidates:  # gone meanwhile: nothing to verify against
+                    del seen.band_hits[article_id]
 
     def _candidates(self, new: Sequence[_New], seen: Lookup) -> dict[tuple[int, int], str | None]:
         """Unordered pairs to look at, each with a rule already decided by a signal (or None).
@@ -378,6 +430,11 @@ class Indexer:
             out[article.id] = prepare(article.body, article.title, self.settings, chrome)
             self.cache.put(article.id, out[article.id])
         return out
+
+
+_NO_BANDS = BandRows([], [], [], [])
+_FLUSH_CHUNK = 100_000
+"""Held band rows per statement when they are written."""
 
 
 def _band_rows(new: Sequence[_New]) -> BandRows:

@@ -36,7 +36,7 @@ class KeyFilter:
     def size_bytes(self) -> int:
         return int(self._bytes.nbytes)
 
-    def _slots(self, keys: Sequence[int]) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]]:
+    def _slots(self, keys: Sequence[int] | npt.NDArray[np.int64]) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]]:
         values = np.asarray(keys, dtype=np.int64).view(np.uint64)
         slots = []
         for m in _MULTIPLIERS:
@@ -44,7 +44,7 @@ class KeyFilter:
             slots.append(((bit >> np.uint64(3)).astype(np.intp), (np.uint8(1) << (bit & np.uint64(7)).astype(np.uint8))))
         return slots
 
-    def add(self, keys: Sequence[int]) -> None:
+    def add(self, keys: Sequence[int] | npt.NDArray[np.int64]) -> None:
         if not len(keys):
             return
         for index, mask in self._slots(keys):

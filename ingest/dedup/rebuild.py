@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import dedup_queries as dq
 from db.dedup_queries import ArticleText
 from db.session import transaction
+from ingest.dedup.heldbands import DEFAULT_LIMIT, HeldBands
 from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch
-from ingest.dedup.keyfilter import KeyFilter
 from ingest.dedup.prepared import Reading, read
 from ingest.dedup.settings import DedupSettings
 
@@ -84,12 +84,14 @@ def rebuild(
     batch: int = 2000,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    held_rows: int = DEFAULT_LIMIT,
 ) -> RebuildReport:
     """Empty the index and index every article again, oldest id first.
 
-    The rebuild writes every band row itself, so a Bloom filter of the keys written
-    so far (:class:`~ingest.dedup.keyfilter.KeyFilter`, ~10 bits a key) spares the
-    lookup of buckets no earlier article has.
+    Band rows are held in memory (at most ``held_rows``) and written in key order many
+    batches at a time (:mod:`ingest.dedup.heldbands`), so the cost of a batch does not
+    grow with the archive; a Bloom filter of the keys written so far spares the database
+    lookup of buckets the rebuild never wrote.
 
     An article already indexed again meanwhile (a daemon's hook stored it after the
     reset) is skipped, so a rebuild next to a running daemon neither fails nor indexes
@@ -101,9 +103,9 @@ def rebuild(
         dq.reset(session)
         total = dq.article_count(session)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    key_filter = KeyFilter(total * settings.bands)
-    report.filter_bytes = key_filter.size_bytes
-    indexer = Indexer(settings, key_filter)
+    held = HeldBands(total * settings.bands, held_rows)
+    report.filter_bytes = held.written.size_bytes
+    indexer = Indexer(settings, held)
 
     def write(prepared: PreparedBatch) -> IndexReport:
         with transaction(sessions) as session:
@@ -136,6 +138,9 @@ def rebuild(
             articles, readings = following, next_readings
         if pending is not None:
             account(pending.result())
+    with transaction(sessions) as session:  # the band rows still held
+        _tune(session)
+        indexer.flush(session)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import typer
-from dedup_helpers import Env, reprint, story, text
+from dedup_helpers import Env, make_env, reprint, story, text
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -34,14 +34,50 @@ def _snapshot(env: Env) -> tuple[object, ...]:
     return pairs, env.stories(), bands, blocks
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_rebuild_reproduces_the_flags(env: Env, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "held_rows"), [(1, 1), (2, 1), (2, 10_000)])
+def test_rebuild_reproduces_the_flags(env: Env, workers: int, held_rows: int) -> None:
+    """Whether the band rows are written after every batch (held_rows=1) or held to the end."""
     _fill(env)
     before = _snapshot(env)
     assert len(before[0]) >= 6 and {p[0] for p in before[0].values()} >= {"containment", "exact"}  # type: ignore[attr-defined]
-    report = rebuild(env.database.sessions, settings_of(env.config), batch=4, workers=workers)
+    report = rebuild(env.database.sessions, settings_of(env.config), batch=4, workers=workers, held_rows=held_rows)
     assert report.articles == 16 and report.pairs == len(before[0])  # type: ignore[arg-type]
     assert _snapshot(env) == before
+
+
+@pytest.mark.parametrize("held_rows", [1, 200, 10_000])
+def test_rebuild_keeps_the_bucket_cap_across_held_and_written_rows(db_url: str, held_rows: int) -> None:
+    """Eight copies of a story that differ only in punctuation share every bucket: with a cap of
+    3 rows a bucket, each copy meets the 3 most recent ones, whether those are held in memory,
+    written, or some of each (held_rows=200 writes every third article's rows)."""
+    env = make_env(db_url, max_bucket_rows=3)
+    try:
+        for i in range(8):
+            env.store(f"https://o{i}.example/a", text(story(7)) + "!" * (i + 1), day=i, source=f"o{i}")
+        before = _snapshot(env)
+        assert len(before[0]) == 1 + 2 + 3 * 5  # type: ignore[arg-type]
+        rebuild(env.database.sessions, settings_of(env.config), batch=1, workers=1, held_rows=held_rows)
+        assert _snapshot(env) == before
+    finally:
+        env.database.close()
+
+
+def test_held_bands_merge_in_key_order_and_meet_by_window() -> None:
+    from ingest.dedup.heldbands import HeldBands
+
+    held = HeldBands(1000, limit=6)
+    held.hold([-5, 3, 9], [10, 10, 12], [1, 1, 1])
+    held.hold([3, 4, 9], [20, 20, 20], [2, 2, 2])
+    assert len(held) == 6 and held.full
+    keys, days, ids = held.meet([9, 3, 3, 7], 9, 15)
+    assert (keys.tolist(), days.tolist(), ids.tolist()) == ([3, 9], [10, 12], [1, 1])
+    keys, _, ids = held.meet([3, 9], 0, 100)
+    assert keys.tolist() == [3, 3, 9, 9] and sorted(ids.tolist()) == [1, 1, 2, 2]
+    assert held.database_keys([3, 4]) == []  # nothing written yet: no database lookup
+    written, _, _ = held.take()
+    assert written.tolist() == [-5, 3, 3, 4, 9, 9] and len(held) == 0
+    assert held.meet([3], 0, 100)[0].tolist() == []
+    assert set(held.database_keys([-5, 3, 4, 9])) == {-5, 3, 4, 9}
 
 
 def test_rebuild_applies_new_thresholds(env: Env) -> None:
