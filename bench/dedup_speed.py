@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dedup_corpus import Doc, generate, stream
+from dedup_corpus import OUTLETS, Doc, generate, stream
 from machine import MachineWatch
 from sqlalchemy import Engine, text
 
@@ -45,11 +45,13 @@ from db import migrate
 from db import repository as repo
 from db.models import Article
 from db.session import make_engine, session_factory, transaction
+from ingest.dedup.boilerplate import host_of
 from ingest.dedup.hook import article_text
 from ingest.dedup.indexer import Indexer
 from ingest.dedup.prepared import read
 from ingest.dedup.rebuild import rebuild
 from ingest.dedup.settings import DedupSettings
+from ingest.dedup.text import key64
 from ingest.normalize import content_hash
 from ingest.pipeline import StoredArticle
 
@@ -57,8 +59,27 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIRST_DAY = (datetime(2024, 10, 1, tzinfo=UTC) - EPOCH).days
 
 
+LINES = 20
+"""Line counts per synthetic article (``dedup_host_blocks``): an AEB body has 24 lines, 90 % of
+them short enough to be counted, nearly all seen once."""
+HOSTS = 1000
+"""Hosts of the synthetic archive; the stream's outlets are the first of them."""
+SYNTHETIC_HOST = "synthetic"
+"""The ``host`` of the synthetic line counts (a stream's own counts are removed between streams)."""
+
+
+def _host_keys() -> list[int]:
+    """Host keys of the synthetic archive: the stream's outlets first, then made-up ones."""
+    outlets = [key64(host_of(f"https://{o}/", None)) for o in OUTLETS]
+    return outlets + list(range(HOSTS - len(outlets)))
+
+
 def populate(engine: Engine, n: int, days: int, bands: int) -> float:
-    """Bulk-insert ``n`` synthetic indexed articles inside the database; returns seconds."""
+    """Bulk-insert ``n`` synthetic indexed articles inside the database; returns seconds.
+
+    Each has its signature, ``bands`` band rows and ``LINES`` line counts on one of ``HOSTS``
+    hosts, so the index's size and the cost of a lookup are what an archive of real
+    articles has (the line counts are most of the rows after the bands)."""
     started = time.perf_counter()
     pg = engine.dialect.name == "postgresql"
     span = 2**64 // max(1, n * bands)
@@ -82,6 +103,13 @@ def populate(engine: Engine, n: int, days: int, bands: int) -> float:
                 "FROM generate_series(1, :n) AS i, generate_series(0, :bands - 1) AS b"
             ), {"n": n, "days": days, "first": FIRST_DAY, "bands": bands, "span": span})
             conn.execute(text("ALTER TABLE dedup_bands ADD CONSTRAINT pk_dedup_bands PRIMARY KEY (key, day, article_id)"))
+            conn.execute(text(
+                "INSERT INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
+                "SELECT (CAST(:hosts AS bigint[]))[i % :nh + 1], hashint8extended(i * :lines + j, 7), :synthetic, 1, "
+                ":first + i % :days, :first + i % :days, '' FROM generate_series(1, :n) AS i, "
+                "generate_series(0, :lines - 1) AS j ON CONFLICT DO NOTHING"
+            ), {"n": n, "days": days, "first": FIRST_DAY, "hosts": _host_keys(), "nh": HOSTS, "lines": LINES,
+                "synthetic": SYNTHETIC_HOST})
             conn.execute(text("SELECT setval(pg_get_serial_sequence('articles', 'id'), :n)"), {"n": n})
     if not pg:
         _populate_sqlite(engine, n, days, bands, span)
@@ -118,6 +146,17 @@ def _populate_sqlite(engine: Engine, n: int, days: int, bands: int, span: int) -
             "INSERT INTO dedup_bands (key, day, article_id) "
             "SELECT -9223372036854775807 + j * :span, :first + (j / :bands + 1) % :days, j / :bands + 1 FROM s",
             params,
+        )
+        hosts = _host_keys()
+        cur.execute("CREATE TEMP TABLE synthetic_hosts (n INTEGER PRIMARY KEY, host_key INTEGER)")
+        cur.executemany("INSERT INTO synthetic_hosts VALUES (?, ?)", list(enumerate(hosts)))
+        cur.execute(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n), "
+            "l(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM l WHERE j < :lines) "
+            "INSERT OR IGNORE INTO dedup_host_blocks (host_key, block_key, host, seen, first_day, last_day, text) "
+            "SELECT h.host_key, random(), :synthetic, 1, :first + i % :days, :first + i % :days, '' "
+            "FROM s JOIN synthetic_hosts h ON h.n = i % :nh CROSS JOIN l",
+            {**params, "nh": len(hosts), "lines": LINES, "synthetic": SYNTHETIC_HOST},
         )
         cur.execute("ANALYZE")
         raw.commit()
@@ -229,7 +268,9 @@ def remove_probes(engine: Engine, first_id: int) -> None:
     stream repeats texts, whose lines would otherwise turn into chrome), so the next stream
     meets the same archive."""
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM dedup_host_blocks"))
+        for host_key in _host_keys()[: len(OUTLETS)]:  # the stream's hosts: through the primary key
+            conn.execute(text("DELETE FROM dedup_host_blocks WHERE host_key = :h AND host <> :s"),
+                         {"h": host_key, "s": SYNTHETIC_HOST})
         conn.execute(text("DELETE FROM dedup_bands WHERE article_id >= :a"), {"a": first_id})
         conn.execute(text("DELETE FROM dedup_stories WHERE id >= :a"), {"a": first_id})
         conn.execute(text("DELETE FROM articles WHERE id >= :a"), {"a": first_id})
