@@ -1,8 +1,8 @@
 """Near-duplicate speed: cost of adding one article with a large archive indexed, index size, rebuild rate.
 
 1. fills the index with ``--articles`` synthetic articles in bulk, in the
-   database itself (article rows, signatures, 64 band rows each, dates spread
-   over ``--days`` days);
+   database itself (article rows, signatures, 64 band rows and 20 host line
+   counts each, dates spread over ``--days`` days);
 2. after reading the index into the OS page cache and an untimed warm-up stream,
    stores four streams of articles through the hook's code and times it
    (chrome, signature, lookup, verification, pair and story writes), removing
