@@ -19,7 +19,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from db.raw import Raw
 from db.types import utcnow
@@ -32,8 +35,10 @@ _SQLITE_ARMS = 200
 """Band keys per SQLite statement (each key is one arm of a UNION ALL; SQLite allows 500)."""
 
 
-@dataclass(frozen=True, slots=True)
-class BlockCount:
+class BlockCount(NamedTuple):
+    """A block's count and day span.  A tuple of ints: the garbage collector stops tracking it,
+    so the hundreds of thousands a process caches cost its collections nothing."""
+
     seen: int
     first_day: int
     last_day: int
@@ -319,14 +324,30 @@ def candidates(raw: Raw, ids: Sequence[int], scheme: str) -> dict[int, Candidate
     return out
 
 
-def insert_bands(raw: Raw, keys: Sequence[int], days: Sequence[int], ids: Sequence[int]) -> None:
+def insert_bands(raw: Raw, keys: npt.ArrayLike, days: npt.ArrayLike, ids: npt.ArrayLike) -> None:
     """Write band rows, given in key order (a chunk of a rebuild's held rows): PostgreSQL
-    ``COPY`` (twice as fast as an ``INSERT`` of unnested arrays), SQLite one prepared insert."""
+    binary ``COPY`` built with NumPy (the rows never become Python objects), SQLite one
+    prepared insert."""
+    k, d, a = np.asarray(keys, np.int64), np.asarray(days, np.int32), np.asarray(ids, np.int32)
     if raw.pg:
-        with raw.cursor.copy("COPY dedup_bands (key, day, article_id) FROM STDIN") as copy:
-            copy.write("".join(f"{k}\t{d}\t{a}\n" for k, d, a in zip(keys, days, ids, strict=True)))
+        rows = np.empty(len(k), _COPY_BAND_ROW)
+        rows["fields"], rows["key_len"], rows["day_len"], rows["id_len"] = 3, 8, 4, 4
+        rows["key"], rows["day"], rows["id"] = k, d, a
+        with raw.cursor.copy("COPY dedup_bands (key, day, article_id) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
     else:
-        raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)", list(zip(keys, days, ids, strict=True)))
+        raw.many("INSERT INTO dedup_bands (key, day, article_id) VALUES (?, ?, ?)",
+                 list(zip(k.tolist(), d.tolist(), a.tolist(), strict=True)))
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+"""PostgreSQL's binary copy format: signature, flags 0, no header extension."""
+_COPY_TRAILER = b"\xff\xff"
+_COPY_BAND_ROW = np.dtype([
+    ("fields", ">i2"), ("key_len", ">i4"), ("key", ">i8"), ("day_len", ">i4"), ("day", ">i4"),
+    ("id_len", ">i4"), ("id", ">i4"),
+])
+"""One band row in binary copy format: a field count, then each field's length and value (big-endian)."""
 
 
 

@@ -121,7 +121,9 @@ class CountCache:
 
     def __init__(self, size: int = 200_000) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[int, int], BlockCount] = OrderedDict()
+        self._items: OrderedDict[tuple[int, int], tuple[int, int, int]] = OrderedDict()
+        """Plain tuples: the garbage collector stops tracking them (not a NamedTuple's), so a full
+        cache costs each of the process's full collections nothing."""
         self._lock = threading.Lock()  # a rebuild prepares one batch while another is written
 
     def known(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BlockCount]:
@@ -130,13 +132,13 @@ class CountCache:
             for key in keys:
                 found = self._items.get(key)
                 if found is not None:
-                    out[key] = found
+                    out[key] = BlockCount._make(found)
         return out
 
     def update(self, counts: Mapping[tuple[int, int], BlockCount]) -> None:
         with self._lock:
             for key, count in counts.items():
-                self._items[key] = count
+                self._items[key] = tuple(count)  # type: ignore[assignment]
                 self._items.move_to_end(key)
             self._trim()
 
@@ -151,14 +153,15 @@ class CountCache:
                 if was == real:
                     continue
                 extra = (real.seen if real else 0) - (was.seen if was else 0)
-                current = self._items.get(key)
-                if current is None:
+                found = self._items.get(key)
+                if found is None:
                     if real is not None:
-                        self._items[key] = real
+                        self._items[key] = tuple(real)  # type: ignore[assignment]
                     continue
+                current = BlockCount._make(found)
                 first = min(current.first_day, real.first_day) if real else current.first_day
                 last = max(current.last_day, real.last_day) if real else current.last_day
-                self._items[key] = BlockCount(current.seen + extra, first, last)
+                self._items[key] = (current.seen + extra, first, last)
                 self._items.move_to_end(key)
             self._trim()
 

@@ -229,7 +229,7 @@ class Indexer:
         keys, days, ids = self.held.take()
         for start in range(0, len(keys), _FLUSH_CHUNK):
             end = start + _FLUSH_CHUNK
-            di.insert_bands(raw, keys[start:end].tolist(), days[start:end].tolist(), ids[start:end].tolist())
+            di.insert_bands(raw, keys[start:end], days[start:end], ids[start:end])
 
     # --- steps ---------------------------------------------------------------
 

@@ -30,6 +30,10 @@ class Prepared:
     def size(self) -> int:
         return len(self.shingles)
 
+    def __reduce__(self) -> tuple[type[Prepared], tuple[object, ...]]:
+        # by position: a slotted dataclass's own pickling looks its fields up for every object
+        return Prepared, (self.shingles, self.signature, self.bands, self.title, self.wires)
+
 
 def prepare(
     body: str, title: str | None, settings: DedupSettings, chrome: frozenset[int] = frozenset()
@@ -58,6 +62,9 @@ class Reading:
     """Prepared with no line left out as chrome."""
     scheme: str
     """The signature shape ``plain`` was made with (:attr:`DedupSettings.scheme`)."""
+
+    def __reduce__(self) -> tuple[type[Reading], tuple[object, ...]]:
+        return Reading, (self.analysis, self.plain, self.scheme)  # see Prepared.__reduce__
 
     def plain_for(self, settings: DedupSettings) -> Prepared | None:
         """``plain``, if it was made with these settings' signature shape."""

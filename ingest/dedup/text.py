@@ -145,6 +145,10 @@ class Analysis:
     word_hashes: U64
     word_lines: npt.NDArray[np.intp]
 
+    def __reduce__(self) -> tuple[type[Analysis], tuple[object, ...]]:
+        # by position: a slotted dataclass's own pickling looks its fields up for every object
+        return Analysis, (self.lines, self.line_keys, self.word_hashes, self.word_lines)
+
     def blocks(self, max_chars: int) -> dict[int, str]:
         """Countable blocks: key -> first line text, for lines of words no longer than ``max_chars``."""
         found: dict[int, str] = {}

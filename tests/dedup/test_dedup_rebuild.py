@@ -109,3 +109,26 @@ def test_duplicates_cli_json(env: Env) -> None:
         assert cluster["story_id"] == min(m["id"] for m in cluster["members"])
     assert len(only_d) == 1 and {m["source"] for m in only_d[0]["members"]} == {"a", "b", "d"}
     assert table.exit_code == 0 and "containment" in table.output
+
+
+def test_band_rows_copied_in_bulk_come_back_exactly(db_url: str) -> None:
+    """A rebuild writes held band rows in bulk (PostgreSQL: binary COPY): 64-bit keys at both
+    ends of the range, days and ids must come back as given."""
+    from sqlalchemy import text as sql
+
+    from db import dedup_index as di
+    from db import migrate
+    from db.raw import Raw
+    from db.session import make_engine, session_factory, transaction
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    keys = [-(2**63), -1, 0, 1, 2**63 - 1]
+    days = [0, 20000, 20001, 2**31 - 1, 7]
+    ids = [1, 2, 3, 4, 2**31 - 1]
+    with transaction(session_factory(engine)) as session:
+        di.insert_bands(Raw(session), keys, days, ids)
+    with engine.connect() as conn:
+        rows = conn.execute(sql("SELECT key, day, article_id FROM dedup_bands ORDER BY key")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == list(zip(keys, days, ids, strict=True))

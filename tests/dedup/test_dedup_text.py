@@ -151,3 +151,22 @@ def test_count_cache_takes_a_batch_at_once_and_the_database_correction_later() -
     # the database had seen the line on four earlier articles (another daemon): shift by that
     cache.correct({}, {(1, 7): BlockCount(4, 3, 9)})
     assert cache.known([(1, 7)]) == {(1, 7): BlockCount(6, 3, 12)}
+
+
+def test_a_reading_survives_the_trip_from_a_worker_process() -> None:
+    """Workers return readings pickled (by position, see ``Prepared.__reduce__``): every field
+    must come back, arrays and sets included."""
+    import pickle
+
+    from ingest.dedup.prepared import read
+
+    body = text(story(3)) + "\n(Reuters) reported"
+    first = read(body, "A title of words", DedupSettings())
+    back = pickle.loads(pickle.dumps(first))
+    assert back.scheme == first.scheme
+    assert back.analysis.lines == first.analysis.lines and back.analysis.line_keys == first.analysis.line_keys
+    assert (back.analysis.word_hashes == first.analysis.word_hashes).all()
+    assert (back.analysis.word_lines == first.analysis.word_lines).all()
+    assert (back.plain.shingles == first.plain.shingles).all() and (back.plain.signature == first.plain.signature).all()
+    assert back.plain.bands == first.plain.bands and back.plain.title == first.plain.title
+    assert back.plain.wires == first.plain.wires == frozenset({"reuters"})
