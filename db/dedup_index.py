@@ -36,8 +36,7 @@ _SQLITE_ARMS = 200
 
 
 class BlockCount(NamedTuple):
-    """A block's count and day span.  A tuple of ints: the garbage collector stops tracking it,
-    so the hundreds of thousands a process caches cost its collections nothing."""
+    """A block's count and day span (a named tuple: cheaper to make than a frozen dataclass)."""
 
     seen: int
     first_day: int
@@ -348,8 +347,6 @@ _COPY_BAND_ROW = np.dtype([
     ("id_len", ">i4"), ("id", ">i4"),
 ])
 """One band row in binary copy format: a field count, then each field's length and value (big-endian)."""
-
-
 
 
 def _sqlite_write(raw: Raw, rows: IndexRows) -> None:

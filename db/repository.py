@@ -102,7 +102,8 @@ def find_by_hashes(session: Session, keys: Sequence[tuple[str, int | None]]) -> 
 def insert_articles(
     session: Session, values: Sequence[Mapping[str, Any]], raws: Sequence[Mapping[str, Any]]
 ) -> list[int | None]:
-    """:func:`insert_article` for many articles: three statements instead of two per article.
+    """:func:`insert_article` for many articles: one statement per table for the whole batch
+    (SQLite: multi-row inserts; PostgreSQL: one fixed statement run per row, pipelined).
 
     The caller has already dropped known URLs; a URL another process stored
     meanwhile comes back as ``None`` and its raw page is removed again.

@@ -138,7 +138,7 @@ class CountCache:
     def update(self, counts: Mapping[tuple[int, int], BlockCount]) -> None:
         with self._lock:
             for key, count in counts.items():
-                self._items[key] = tuple(count)  # type: ignore[assignment]
+                self._items[key] = (count.seen, count.first_day, count.last_day)
                 self._items.move_to_end(key)
             self._trim()
 
@@ -156,7 +156,7 @@ class CountCache:
                 found = self._items.get(key)
                 if found is None:
                     if real is not None:
-                        self._items[key] = tuple(real)  # type: ignore[assignment]
+                        self._items[key] = (real.seen, real.first_day, real.last_day)
                     continue
                 current = BlockCount._make(found)
                 first = min(current.first_day, real.first_day) if real else current.first_day

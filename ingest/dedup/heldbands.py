@@ -11,8 +11,8 @@ The rebuild's lookups read the held rows here (:meth:`HeldBands.meet`) and the
 written ones in the database, which they skip for keys the rebuild has never
 written (a Bloom filter, :class:`~ingest.dedup.keyfilter.KeyFilter`): most of an
 article's 64 buckets hold no other article.  Held rows are not in the database
-yet, so a daemon indexing next to a rebuild does not meet them before the flush,
-as it does not meet the articles the rebuild has not reached.
+yet, so a daemon indexing next to a rebuild does not meet them (see
+:mod:`ingest.dedup.rebuild`: run it with the daemons stopped).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ Rows = tuple[I64, I32, I32]
 """(keys, days, article ids), in key order."""
 
 DEFAULT_LIMIT = 4_000_000
-"""Rows held at most (16 bytes each: 64 MB, twice that while a batch is merged in)."""
+"""Rows held before they are written (16 bytes each: 64 MB, twice that while a batch is merged
+in; the check follows each batch, so a batch's rows more at most)."""
 
 
 def _empty() -> Rows:

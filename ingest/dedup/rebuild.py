@@ -4,8 +4,13 @@ Needed after a change of the signature shape or of a threshold.  Articles are
 replayed in id order, a batch per transaction, through the same
 :class:`~ingest.dedup.indexer.Indexer` as the hook, so a rebuild gives the
 flags the hook would have given (story ids included).  Memory stays bounded by
-the batch size; bodies are read and signed (:func:`~ingest.dedup.prepared.read`) in a
-process pool, a batch ahead.
+the batch size and the held band rows (:mod:`ingest.dedup.heldbands`); bodies are read
+and signed (:func:`~ingest.dedup.prepared.read`) in a process pool, a batch ahead.
+
+Run it with the daemons stopped: an article a daemon stores meanwhile is indexed by
+the daemon, and the rebuild then skips it, but the two do not see each other's band
+rows (the daemon's lookup does not read the rows the rebuild still holds, the
+rebuild's skips keys it never wrote), so pairs between them can be missed.
 """
 
 from __future__ import annotations
@@ -114,7 +119,7 @@ def rebuild(
 ) -> RebuildReport:
     """Empty the index and index every article again, oldest id first.
 
-    Band rows are held in memory (at most ``held_rows``) and written in key order many
+    Band rows are held in memory (about ``held_rows``, a batch's more at most) and written in key order many
     batches at a time (:mod:`ingest.dedup.heldbands`), so the cost of a batch does not
     grow with the archive; a Bloom filter of the keys written so far spares the database
     lookup of buckets the rebuild never wrote.

@@ -49,7 +49,7 @@ def test_rebuild_reproduces_the_flags(env: Env, workers: int, held_rows: int) ->
 def test_rebuild_keeps_the_bucket_cap_across_held_and_written_rows(db_url: str, held_rows: int) -> None:
     """Eight copies of a story that differ only in punctuation share every bucket: with a cap of
     3 rows a bucket, each copy meets the 3 most recent ones, whether those are held in memory,
-    written, or some of each (held_rows=200 writes every third article's rows)."""
+    written, or some of each (held_rows=200 writes every fourth article's rows)."""
     env = make_env(db_url, max_bucket_rows=3)
     try:
         for i in range(8):
