@@ -232,6 +232,16 @@ def write_and_lookup(raw: Raw, rows: IndexRows, keys: LookupKeys) -> Lookup:
     return out
 
 
+def links_of(raw: Raw, ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """The links these articles declare: (url key, article id, kind)."""
+    out: list[tuple[int, int, str]] = []
+    for chunk in _chunks(sorted(set(ids))):
+        where, params = raw.any_of("article_id", chunk)
+        out.extend((r[0], r[1], r[2]) for r in raw.rows(f"SELECT url_key, article_id, kind FROM dedup_links WHERE {where}",
+                                                        params))
+    return out
+
+
 def remove_rows(raw: Raw, rows: IndexRows) -> None:
     """Take back a batch's signature, band and link rows (not its block counts), by key."""
     if raw.pg:

@@ -103,6 +103,18 @@ def article_batch(session: Session, after_id: int, limit: int) -> list[ArticleTe
     return [_article_text(r) for r in rows]
 
 
+def newest_article_id(session: Session) -> int:
+    """The highest article id (0 when there are none)."""
+    return int(session.connection().execute(select(func.coalesce(func.max(Article.id), 0))).scalar_one())
+
+
+def indexed_after(session: Session, after_id: int, limit: int) -> list[int]:
+    """The next ``limit`` indexed article ids after ``after_id`` (keyset pagination)."""
+    stmt = (select(DedupSignature.article_id).where(DedupSignature.article_id > after_id)
+            .order_by(DedupSignature.article_id).limit(limit))
+    return list(session.connection().execute(stmt).scalars())
+
+
 def article_count(session: Session) -> int:
     return int(session.connection().scalar(select(func.count()).select_from(Article)) or 0)
 

@@ -93,4 +93,5 @@ def rebuild_cmd(
     out.print(
         f"rebuilt {report.articles} articles in {report.seconds:.1f}s "
         f"({report.rate:.0f}/s): {report.pairs} near-duplicate pairs"
+        + (f"; {report.reindexed} articles a daemon indexed meanwhile indexed again" if report.reindexed else "")
     )

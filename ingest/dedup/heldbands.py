@@ -11,8 +11,8 @@ The rebuild's lookups read the held rows here (:meth:`HeldBands.meet`) and the
 written ones in the database, which they skip for keys the rebuild has never
 written (a Bloom filter, :class:`~ingest.dedup.keyfilter.KeyFilter`): most of an
 article's 64 buckets hold no other article.  Held rows are not in the database
-yet, so a daemon indexing next to a rebuild does not meet them (see
-:mod:`ingest.dedup.rebuild`: run it with the daemons stopped).
+yet, so a daemon indexing next to a rebuild does not meet them; the rebuild
+indexes that daemon's articles again at its end (:mod:`ingest.dedup.rebuild`).
 """
 
 from __future__ import annotations

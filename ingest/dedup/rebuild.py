@@ -7,10 +7,11 @@ flags the hook would have given (story ids included).  Memory stays bounded by
 the batch size and the held band rows (:mod:`ingest.dedup.heldbands`); bodies are read
 and signed (:func:`~ingest.dedup.prepared.read`) in a process pool, a batch ahead.
 
-Run it with the daemons stopped: an article a daemon stores meanwhile is indexed by
-the daemon, and the rebuild then skips it, but the two do not see each other's band
-rows (the daemon's lookup does not read the rows the rebuild still holds, the
-rebuild's skips keys it never wrote), so pairs between them can be missed.
+A daemon may run meanwhile.  The articles it stores are indexed by its hook and
+skipped by the rebuild, but neither saw all of the other's band rows (the daemon's
+lookups miss the rows the rebuild still holds; the rebuild's skip keys it never
+wrote), so once every held row is written the rebuild indexes those articles again
+(:func:`_catch_up`), with every lookup in the database.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import dedup_index as di
 from db import dedup_queries as dq
+from db.dedup_index import BandRows, IndexRows
 from db.dedup_queries import ArticleText
+from db.raw import Raw
 from db.session import transaction
+from ingest.dedup import minhash
 from ingest.dedup.heldbands import DEFAULT_LIMIT, HeldBands
 from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch
 from ingest.dedup.prepared import Reading, read
@@ -45,6 +50,8 @@ class RebuildReport:
     articles: int = 0
     pairs: int = 0
     seconds: float = 0.0
+    reindexed: int = 0
+    """Articles a daemon indexed during the rebuild, indexed again at its end."""
     filter_bytes: int = 0
     """Memory of the Bloom filter of band keys (bounded: ~10 bits a key, at most 256 MiB)."""
 
@@ -124,15 +131,17 @@ def rebuild(
     grow with the archive; a Bloom filter of the keys written so far spares the database
     lookup of buckets the rebuild never wrote.
 
-    An article already indexed again meanwhile (a daemon's hook stored it after the
-    reset) is skipped, so a rebuild next to a running daemon neither fails nor indexes
-    anything twice.
+    An article a daemon's hook indexed meanwhile is skipped in the pass over the
+    archive and indexed again at the end (see the module docstring), so a rebuild next
+    to a running daemon neither fails nor misses its pairs.
     """
     started = time.perf_counter()
     report = RebuildReport()
     with transaction(sessions) as session:
         dq.reset(session)
         total = dq.article_count(session)
+        newest = dq.newest_article_id(session)
+    own_late: set[int] = set()  # articles stored after the reset that the rebuild indexed itself
     workers = workers if workers is not None else (os.cpu_count() or 1)
     held = HeldBands(total * settings.bands, held_rows)
     report.filter_bytes = held.written.size_bytes
@@ -141,7 +150,9 @@ def rebuild(
     def write(prepared: PreparedBatch) -> IndexReport:
         with transaction(sessions) as session:
             _tune(session)
-            return indexer.write(session, prepared)
+            result = indexer.write(session, prepared)
+        own_late.update(a.id for a in prepared.articles if a.id > newest)
+        return result
 
     def account(result: IndexReport) -> None:
         report.articles += result.articles
@@ -173,8 +184,46 @@ def rebuild(
         with transaction(sessions) as session:  # the band rows still held
             _tune(session)
             indexer.flush(session)
+        report.reindexed, late_pairs = _catch_up(sessions, settings, newest, own_late, batch)
+        report.pairs += late_pairs
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _catch_up(
+    sessions: sessionmaker[Session], settings: DedupSettings, newest: int, own: set[int], batch: int
+) -> tuple[int, int]:
+    """Index again the articles a daemon indexed during the rebuild (ids above ``newest`` not in
+    ``own``), now that all the rebuild's rows are written; returns how many, and the pairs found.
+
+    Each batch's old rows go and its new ones come in one transaction, so a daemon
+    indexing meanwhile meets one or the other.  Their lines are counted a second time
+    (a count is never taken back): a few articles' lines, one sighting more.
+    """
+    indexer = Indexer(settings)  # nothing held: every lookup reads the database
+    done, pairs, after = 0, 0, newest
+    while True:
+        with transaction(sessions) as session:
+            ids = dq.indexed_after(session, after, batch)
+            if not ids:
+                return done, pairs
+            after = ids[-1]
+            theirs = [i for i in ids if i not in own]
+            if not theirs:
+                continue
+            raw = Raw(session)
+            signed = di.candidates(raw, theirs, settings.scheme)
+            bands = [(k, c.day, c.article_id) for c in signed.values()
+                     for k in sorted(set(minhash.band_keys(minhash.unpack(c.minhash), settings.rows_per_band)))]
+            bands.sort()
+            di.remove_rows(raw, IndexRows(
+                signatures=[(i,) for i in theirs],
+                bands=BandRows([b[0] for b in bands], [b[1] for b in bands], [b[2] for b in bands], []),
+                links=di.links_of(raw, theirs),
+                blocks=[],
+            ))
+            pairs += len(indexer.index(session, dq.articles(session, theirs)).pairs)
+            done += len(theirs)
 
 
 def _tune(session: Session) -> None:

@@ -62,6 +62,28 @@ def test_rebuild_keeps_the_bucket_cap_across_held_and_written_rows(db_url: str, 
         env.database.close()
 
 
+@pytest.mark.parametrize("held_rows", [1, 10_000])
+def test_an_article_a_daemon_indexes_during_the_rebuild_meets_both_sides(env: Env, held_rows: int) -> None:
+    """A daemon stores a reprint while the rebuild runs: its hook misses the rows the rebuild
+    holds, and the rebuild skips the article and its keys; the catch-up at the end finds
+    its pairs with the original (rebuilt before it) and a reprint (rebuilt after it)."""
+    original = env.store("https://a.example/s", text(story(80)), day=0, source="a")
+    env.store("https://c.example/s", text(story(81)), day=0, source="c")
+    earlier_reprint = env.store("https://b.example/s", text(reprint(story(80), 91)), day=1, source="b")
+    stored: list[int] = []
+
+    def daemon_stores_one(done: int, total: int) -> None:
+        if not stored:  # after the original's batch: its band rows are held or just written
+            stored.append(env.store("https://d.example/s", text(reprint(story(80), 92)), day=2, source="d"))
+
+    report = rebuild(env.database.sessions, settings_of(env.config), batch=1, workers=1, held_rows=held_rows,
+                     progress=daemon_stores_one)
+    assert report.reindexed == 1
+    late = stored[0]
+    assert set(env.pairs()) == {(original, earlier_reprint), (original, late), (earlier_reprint, late)}
+    assert list(env.stories().values()) == [(original, {original, earlier_reprint, late})]
+
+
 def test_held_bands_merge_in_key_order_and_meet_by_window() -> None:
     from ingest.dedup.heldbands import HeldBands
 
