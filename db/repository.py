@@ -179,7 +179,7 @@ def load_validators(session: Session, url: str) -> tuple[str | None, str | None]
 def save_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
     now = utcnow()
     values = {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": now}
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_pg(session):
         pg = pg_insert(HttpCacheEntry).values(**values)
         session.execute(pg.on_conflict_do_update(index_elements=["url"], set_=values))
     else:
@@ -199,6 +199,6 @@ def mark_source_run(session: Session, source_id: int, *, ok: bool, when: datetim
 
 def _insert_ignore(session: Session, model: type[Any] | Table, keys: list[str]) -> Any:
     """``INSERT … ON CONFLICT (keys) DO NOTHING`` for the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_pg(session):
         return pg_insert(model).on_conflict_do_nothing(index_elements=keys)
     return sqlite_insert(model).on_conflict_do_nothing(index_elements=keys)
