@@ -125,7 +125,7 @@ def insert_articles(
         rows = [{**v, "raw_page_id": raw_id} for v, raw_id in zip(values, raw_ids, strict=True)]
         stmt = _insert_ignore(session, _ARTICLES, ["url"]).returning(_ARTICLES.c.id, _ARTICLES.c.url)
         by_url = {url: article_id for article_id, url in session.execute(stmt, rows)}
-        ids = [by_url.get(v["url"]) for v in values]
+        ids = [by_url.pop(v["url"], None) for v in values]  # a URL twice in the batch: the first went in
     lost = [raw_id for raw_id, article_id in zip(raw_ids, ids, strict=True) if article_id is None]
     if lost:
         session.execute(delete(_RAW_PAGES).where(_RAW_PAGES.c.id.in_(lost)))

@@ -154,6 +154,20 @@ def test_batch_insert_keeps_order_skips_known_urls_and_round_trips(sessions: ses
         assert sorted(linked) == ["ann lee", 'bo "b" li']  # the author index's triggers ran
 
 
+def test_batch_insert_stores_a_url_given_twice_once(sessions: sessionmaker[Session]) -> None:
+    """Two pages of one batch with the same canonical URL: the first is stored, the second
+    comes back as None and its raw page is removed again."""
+    raws = [{"url": f"u{n}", "compression": "gzip", "size": n, "data": b"x"} for n in (1, 2, 3)]
+    values = [article("https://e.com/same", title="first"), article("https://e.com/same", title="second"),
+              article("https://e.com/other")]
+    with transaction(sessions) as s:
+        ids = repo.insert_articles(s, values, raws)
+    assert ids[0] is not None and ids[1] is None and ids[2] is not None
+    with sessions() as s:
+        assert s.scalars(select(Article.title).where(Article.url == "https://e.com/same")).all() == ["first"]
+        assert sorted(s.scalars(select(RawPage.size)).all()) == [1, 3]
+
+
 def test_batch_insert_refuses_a_naive_datetime(sessions: sessionmaker[Session]) -> None:
     raw = {"url": "u", "compression": "gzip", "size": 1, "data": b"x"}
     with pytest.raises(Exception, match="naive datetime"), transaction(sessions) as s:
