@@ -237,8 +237,8 @@ def links_of(raw: Raw, ids: Sequence[int]) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     for chunk in _chunks(sorted(set(ids))):
         where, params = raw.any_of("article_id", chunk)
-        out.extend((r[0], r[1], r[2]) for r in raw.rows(f"SELECT url_key, article_id, kind FROM dedup_links WHERE {where}",
-                                                        params))
+        rows = raw.rows(f"SELECT url_key, article_id, kind FROM dedup_links WHERE {where}", params)
+        out.extend((r[0], r[1], r[2]) for r in rows)
     return out
 
 

@@ -126,8 +126,8 @@ def rebuild(
 ) -> RebuildReport:
     """Empty the index and index every article again, oldest id first.
 
-    Band rows are held in memory (about ``held_rows``, a batch's more at most) and written in key order many
-    batches at a time (:mod:`ingest.dedup.heldbands`), so the cost of a batch does not
+    Band rows are held in memory (about ``held_rows``, a batch's more at most) and written in
+    key order many batches at a time (:mod:`ingest.dedup.heldbands`), so the cost of a batch does not
     grow with the archive; a Bloom filter of the keys written so far spares the database
     lookup of buckets the rebuild never wrote.
 
@@ -212,18 +212,25 @@ def _catch_up(
             if not theirs:
                 continue
             raw = Raw(session)
-            signed = di.candidates(raw, theirs, settings.scheme)
-            bands = [(k, c.day, c.article_id) for c in signed.values()
-                     for k in sorted(set(minhash.band_keys(minhash.unpack(c.minhash), settings.rows_per_band)))]
-            bands.sort()
-            di.remove_rows(raw, IndexRows(
-                signatures=[(i,) for i in theirs],
-                bands=BandRows([b[0] for b in bands], [b[1] for b in bands], [b[2] for b in bands], []),
-                links=di.links_of(raw, theirs),
-                blocks=[],
-            ))
+            di.remove_rows(raw, _stored_rows(raw, theirs, settings))
             pairs += len(indexer.index(session, dq.articles(session, theirs)).pairs)
             done += len(theirs)
+
+
+def _stored_rows(raw: Raw, ids: Sequence[int], settings: DedupSettings) -> IndexRows:
+    """The signature, band and link rows these indexed articles have (their band keys come
+    from their stored signatures, as the indexer made them), so they can be removed by key."""
+    bands = sorted(
+        (key, c.day, c.article_id)
+        for c in di.candidates(raw, ids, settings.scheme).values()
+        for key in set(minhash.band_keys(minhash.unpack(c.minhash), settings.rows_per_band))
+    )
+    return IndexRows(
+        signatures=[(i,) for i in ids],
+        bands=BandRows([b[0] for b in bands], [b[1] for b in bands], [b[2] for b in bands], []),
+        links=di.links_of(raw, ids),
+        blocks=[],
+    )
 
 
 def _tune(session: Session) -> None:
