@@ -7,6 +7,8 @@ crawl's store writer that parsing was a quarter of the writer's time.  Here the
 rows go through psycopg's ``executemany`` of one fixed single-row statement
 (pipelined: one round trip, parsed once, about 20 us of client CPU a row).
 SQLite does not need this: its SQLAlchemy path is already a C loop.
+Rows nothing is read back from (fetch attempts) go through ``COPY`` instead
+(:func:`copy_rows`): about 6 us of client CPU a row instead of 15-20.
 
 Values get the columns' own bind processing (a naive datetime is refused as
 everywhere else), JSON columns are serialized as SQLAlchemy's JSON type does,
@@ -60,6 +62,33 @@ def insert_rows(
                 return out
     finally:
         cursor.close()
+
+
+def copy_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) with ``COPY … FROM STDIN`` (PostgreSQL only).
+
+    For rows nothing is read back from and that cannot conflict: no statement per row.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    full = _with_defaults(table, rows)
+    keys = tuple(full[0])
+    processors = _processors(table, keys, conn.dialect)
+    cursor: Any = conn.connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(keys)}) FROM STDIN") as copy:
+            for r in full:
+                copy.write_row(tuple(r[k] if p is None else p(r[k]) for k, p in zip(keys, processors, strict=True)))
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Any]:
+    """Each column's value processor (``None``: as it is); JSON serialized as SQLAlchemy does."""
+    return [json.dumps if isinstance(table.c[k].type, JSON) else table.c[k].type.bind_processor(dialect)
+            for k in keys]
 
 
 @lru_cache(maxsize=64)

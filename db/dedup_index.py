@@ -217,8 +217,7 @@ def write_and_lookup(raw: Raw, rows: IndexRows, keys: LookupKeys) -> Lookup:
         if tag == 3:  # SQLite's band rows: (3, article id, key)
             out.band_hits.setdefault(article_id, []).append(row[2])
             continue
-        out.candidates[article_id] = Candidate(article_id, row[4], row[5], bytes(row[6]), list(_loads(row[7]) or []),
-                                               row[8])
+        out.candidates[article_id] = _candidate(article_id, *row[4:9])
         if tag == 4:  # PostgreSQL's band arm: one row per candidate with its keys
             out.band_hits.setdefault(article_id, []).extend(row[9])
         elif tag == 0:
@@ -329,8 +328,15 @@ def candidates(raw: Raw, ids: Sequence[int], scheme: str) -> dict[int, Candidate
             "AND scheme = ?",
             [*params, scheme],
         ):
-            out[r[0]] = Candidate(r[0], r[1], r[2], bytes(r[3]), list(_loads(r[4]) or []), r[5])
+            out[r[0]] = _candidate(*r)
     return out
+
+
+def _candidate(article_id: int, day: int, shingle_count: int, minhash: Any, chrome: Any, story_id: int | None
+               ) -> Candidate:
+    """A candidate from its signature row's columns (minhash as bytes or a memoryview,
+    chrome as JSON text or already a list)."""
+    return Candidate(article_id, day, shingle_count, bytes(minhash), list(_loads(chrome) or []), story_id)
 
 
 def insert_bands(raw: Raw, keys: npt.ArrayLike, days: npt.ArrayLike, ids: npt.ArrayLike) -> None:

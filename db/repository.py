@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from db.bulk import insert_rows
+from db.bulk import copy_rows, insert_rows
 from db.models import Article, FetchAttempt, HttpCacheEntry, RawPage, Run, Source
 from db.types import utcnow
 
@@ -61,7 +61,7 @@ def record_attempts(session: Session, run_id: int | None, source_id: int | None,
     if not values:
         return
     if _is_pg(session):
-        insert_rows(session, _ATTEMPTS, values)
+        copy_rows(session, _ATTEMPTS, values)
     else:
         session.execute(insert(_ATTEMPTS), values)  # Core: no ORM bulk overhead
 

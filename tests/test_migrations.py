@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -44,3 +45,22 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
     migrate.upgrade(engine)
     assert "articles" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_postgresql_bodies_are_written_with_lz4_where_the_server_has_it(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(pg_url)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        has_lz4 = conn.execute(
+            text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar()
+        methods = dict(conn.execute(text(
+            "SELECT attname, attcompression FROM pg_attribute "
+            "WHERE attrelid = 'articles'::regclass AND attname IN ('body', 'search_vector', 'title')"
+        )).all())
+    engine.dispose()
+    if not has_lz4:
+        pytest.skip("this PostgreSQL server was built without lz4")
+    assert methods == {"body": "l", "search_vector": "l", "title": ""}
