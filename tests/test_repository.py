@@ -179,7 +179,7 @@ def test_batch_insert_refuses_a_naive_datetime(sessions: sessionmaker[Session]) 
 def test_attempts_batch_round_trips(sessions: sessionmaker[Session]) -> None:
     started = datetime(2025, 9, 10, 6, 0, tzinfo=UTC)
     rows = [{"url": f"https://e.com/{n}", "final_url": None, "kind": "article", "status_code": 200 + n,
-             "outcome": "stored", "error": None if n else "x", "started_at": started, "elapsed_ms": 1.5,
+             "outcome": "stored", "error": None if n else "x\tb\nc\\d é", "started_at": started, "elapsed_ms": 1.5,
              "bytes_received": n, "article_id": None} for n in range(3)]
     with transaction(sessions) as s:
         sid = repo.get_or_create_source(s, "src").id
@@ -187,5 +187,5 @@ def test_attempts_batch_round_trips(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         got = s.execute(select(FetchAttempt.url, FetchAttempt.status_code, FetchAttempt.error,
                                FetchAttempt.started_at, FetchAttempt.source_id).order_by(FetchAttempt.id)).all()
-    assert [tuple(r) for r in got] == [(f"https://e.com/{n}", 200 + n, None if n else "x", started, sid)
+    assert [tuple(r) for r in got] == [(f"https://e.com/{n}", 200 + n, None if n else "x\tb\nc\\d é", started, sid)
                                        for n in range(3)]
