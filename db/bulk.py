@@ -47,7 +47,7 @@ def insert_rows(
     full = _with_defaults(table, rows)
     keys = tuple(full[0])
     sql, processors = _statement(table, keys, tuple(returning), tuple(skip_conflicts_on), conn.dialect)
-    params = [tuple(r[k] if p is None else p(r[k]) for k, p in zip(keys, processors, strict=True)) for r in full]
+    params = _bound(full, keys, processors)
     cursor: Any = conn.connection.cursor()
     try:
         if not returning:
@@ -78,15 +78,16 @@ def copy_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]])
     cursor: Any = conn.connection.cursor()
     try:
         with cursor.copy(f"COPY {table.name} ({', '.join(keys)}) FROM STDIN") as copy:
-            for r in full:
-                copy.write_row(tuple(r[k] if p is None else p(r[k]) for k, p in zip(keys, processors, strict=True)))
+            for row in _bound(full, keys, processors):
+                copy.write_row(row)
     finally:
         cursor.close()
 
 
 @lru_cache(maxsize=64)
 def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Any]:
-    """Each column's value processor (``None``: as it is); JSON serialized as SQLAlchemy does."""
+    """Each column's value processor (``None``: as it is); JSON serialized as SQLAlchemy does
+    (None is JSON null)."""
     return [json.dumps if isinstance(table.c[k].type, JSON) else table.c[k].type.bind_processor(dialect)
             for k in keys]
 
@@ -96,22 +97,18 @@ def _statement(
     table: Table, keys: tuple[str, ...], returning: tuple[str, ...], conflict: tuple[str, ...], dialect: Dialect
 ) -> tuple[str, list[Any]]:
     """The statement for these columns, and each column's value processor (``None``: as it is)."""
-    processors: list[Any] = []
-    marks = []
-    for key in keys:
-        column = table.c[key]
-        if isinstance(column.type, JSON):
-            processors.append(json.dumps)  # as SQLAlchemy's JSON binds it (None is JSON null)
-            marks.append("%s::json")
-        else:
-            processors.append(column.type.bind_processor(dialect))
-            marks.append("%s")
+    marks = ["%s::json" if isinstance(table.c[key].type, JSON) else "%s" for key in keys]
     sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join(marks)})"
     if conflict:
         sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
     if returning:
         sql += f" RETURNING {', '.join(returning)}"
-    return sql, processors
+    return sql, _processors(table, keys, dialect)
+
+
+def _bound(rows: Sequence[Mapping[str, Any]], keys: tuple[str, ...], processors: list[Any]) -> list[tuple[Any, ...]]:
+    """Each row's values in ``keys`` order, through their columns' processors."""
+    return [tuple(r[k] if p is None else p(r[k]) for k, p in zip(keys, processors, strict=True)) for r in rows]
 
 
 def _with_defaults(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
