@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from db import migrate
 from db.models_search import include_name
@@ -48,8 +48,6 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
 
 
 def test_postgresql_bodies_are_written_with_lz4_where_the_server_has_it(pg_url: str) -> None:
-    from sqlalchemy import text
-
     engine = make_engine(pg_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
