@@ -185,6 +185,16 @@ _BLOCK_UPSERT = (
 )
 
 
+def take_back_blocks(raw: Raw, sightings: Mapping[tuple[int, int], int]) -> None:
+    """Take sightings back from block counts ((host key, block key) -> how many), in key
+    order; a count that reaches zero goes.  The days a block was seen on stay as they are."""
+    rows = sorted(sightings.items())
+    raw.many("UPDATE dedup_host_blocks SET seen = seen - ? WHERE host_key = ? AND block_key = ?",
+             [(n, h, b) for (h, b), n in rows])
+    raw.many("DELETE FROM dedup_host_blocks WHERE host_key = ? AND block_key = ? AND seen <= 0",
+             [(h, b) for (h, b), _ in rows])
+
+
 # --- signatures, bands, links, and the lookup -------------------------------------
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from db import dedup_queries as dq
 from db.dedup_index import BlockCount, BlockRow
 from ingest.dedup.settings import DedupSettings
-from ingest.dedup.text import key64
+from ingest.dedup.text import Analysis, key64
 
 SAMPLE_CHARS = 300
 
@@ -42,6 +42,12 @@ class BlockSighting:
     host_key: int
     day: int
     blocks: dict[int, str]
+
+    @classmethod
+    def of(cls, url: str, source_id: int | None, day: int, analysis: Analysis, settings: DedupSettings
+           ) -> BlockSighting:
+        host = host_of(url, source_id)
+        return cls(host, key64(host), day, analysis.blocks(settings.chrome_max_chars))
 
 
 def is_chrome(count: BlockCount | None, settings: DedupSettings) -> bool:

@@ -40,7 +40,7 @@ from db.dedup_index import BandRows, BlockCount, BlockRow, Candidate, IndexRows,
 from db.dedup_queries import ArticleText
 from db.raw import Raw
 from ingest.dedup import minhash
-from ingest.dedup.boilerplate import BlockSighting, CountCache, Sightings, host_of
+from ingest.dedup.boilerplate import BlockSighting, CountCache, Sightings
 from ingest.dedup.heldbands import HeldBands
 from ingest.dedup.prepared import Prepared, Reading, prepare, prepare_analysis
 from ingest.dedup.settings import DedupSettings
@@ -170,10 +170,7 @@ class Indexer:
         s = self.settings
         read, plains = _readings(articles, readings, s)
         days = [day_of(a) for a in articles]
-        sightings = []
-        for a, d, an in zip(articles, days, read, strict=True):
-            host = host_of(a.url, a.source_id)
-            sightings.append(BlockSighting(host, key64(host), d, an.blocks(s.chrome_max_chars)))
+        sightings = [BlockSighting.of(a.url, a.source_id, d, an, s) for a, d, an in zip(articles, days, read, strict=True)]
         lines = Sightings.of(sightings)
         guess = self.counts.known(lines.added)
         chrome = lines.chrome(guess, s)

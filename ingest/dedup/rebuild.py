@@ -20,6 +20,7 @@ import gc
 import multiprocessing
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,10 +37,12 @@ from db.dedup_queries import ArticleText
 from db.raw import Raw
 from db.session import transaction
 from ingest.dedup import minhash
+from ingest.dedup.boilerplate import BlockSighting
 from ingest.dedup.heldbands import DEFAULT_LIMIT, HeldBands
-from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch
+from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch, day_of
 from ingest.dedup.prepared import Reading, read
 from ingest.dedup.settings import DedupSettings
+from ingest.dedup.text import analyze
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (articles done, articles in total)."""
@@ -197,8 +200,8 @@ def _catch_up(
     ``own``), now that all the rebuild's rows are written; returns how many, and the pairs found.
 
     Each batch's old rows go and its new ones come in one transaction, so a daemon
-    indexing meanwhile meets one or the other.  Their lines are counted a second time
-    (a count is never taken back): a few articles' lines, one sighting more.
+    indexing meanwhile meets one or the other.  The sightings of their lines that their
+    hook counted are taken back first, so the new index counts each line once.
     """
     indexer = Indexer(settings)  # nothing held: every lookup reads the database
     done, pairs, after = 0, 0, newest
@@ -212,9 +215,20 @@ def _catch_up(
             if not theirs:
                 continue
             raw = Raw(session)
+            articles = dq.articles(session, theirs)
             di.remove_rows(raw, _stored_rows(raw, theirs, settings))
-            pairs += len(indexer.index(session, dq.articles(session, theirs)).pairs)
+            di.take_back_blocks(raw, _line_sightings(articles, settings))
+            pairs += len(indexer.index(session, articles).pairs)
             done += len(theirs)
+
+
+def _line_sightings(articles: Sequence[ArticleText], settings: DedupSettings) -> Counter[tuple[int, int]]:
+    """How many of these articles hold each (host key, block key): what their hook counted."""
+    found: Counter[tuple[int, int]] = Counter()
+    for a in articles:
+        seen = BlockSighting.of(a.url, a.source_id, day_of(a), analyze(a.body), settings)
+        found.update((seen.host_key, block) for block in seen.blocks)
+    return found
 
 
 def _stored_rows(raw: Raw, ids: Sequence[int], settings: DedupSettings) -> IndexRows:
