@@ -42,7 +42,6 @@ from ingest.dedup.heldbands import DEFAULT_LIMIT, HeldBands
 from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch, day_of
 from ingest.dedup.prepared import Reading, read
 from ingest.dedup.settings import DedupSettings
-from ingest.dedup.text import analyze
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (articles done, articles in total)."""
@@ -216,17 +215,20 @@ def _catch_up(
                 continue
             raw = Raw(session)
             articles = dq.articles(session, theirs)
+            readings = [read(a.body, a.title, settings) for a in articles]
             di.remove_rows(raw, _stored_rows(raw, theirs, settings))
-            di.take_back_blocks(raw, _line_sightings(articles, settings))
-            pairs += len(indexer.index(session, articles).pairs)
+            di.take_back_blocks(raw, _line_sightings(articles, readings, settings))
+            pairs += len(indexer.index(session, articles, readings).pairs)
             done += len(theirs)
 
 
-def _line_sightings(articles: Sequence[ArticleText], settings: DedupSettings) -> Counter[tuple[int, int]]:
+def _line_sightings(
+    articles: Sequence[ArticleText], readings: Sequence[Reading], settings: DedupSettings
+) -> Counter[tuple[int, int]]:
     """How many of these articles hold each (host key, block key): what their hook counted."""
     found: Counter[tuple[int, int]] = Counter()
-    for a in articles:
-        seen = BlockSighting.of(a.url, a.source_id, day_of(a), analyze(a.body), settings)
+    for a, r in zip(articles, readings, strict=True):
+        seen = BlockSighting.of(a.url, a.source_id, day_of(a), r.analysis, settings)
         found.update((seen.host_key, block) for block in seen.blocks)
     return found
 
