@@ -20,7 +20,6 @@ import gc
 import multiprocessing
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from db.dedup_queries import ArticleText
 from db.raw import Raw
 from db.session import transaction
 from ingest.dedup import minhash
-from ingest.dedup.boilerplate import BlockSighting
+from ingest.dedup.boilerplate import BlockSighting, Sightings
 from ingest.dedup.heldbands import DEFAULT_LIMIT, HeldBands
 from ingest.dedup.indexer import Indexer, IndexReport, PreparedBatch, day_of
 from ingest.dedup.prepared import Reading, read
@@ -224,13 +223,12 @@ def _catch_up(
 
 def _line_sightings(
     articles: Sequence[ArticleText], readings: Sequence[Reading], settings: DedupSettings
-) -> Counter[tuple[int, int]]:
-    """How many of these articles hold each (host key, block key): what their hook counted."""
-    found: Counter[tuple[int, int]] = Counter()
-    for a, r in zip(articles, readings, strict=True):
-        seen = BlockSighting.of(a.url, a.source_id, day_of(a), r.analysis, settings)
-        found.update((seen.host_key, block) for block in seen.blocks)
-    return found
+) -> dict[tuple[int, int], int]:
+    """How many of these articles hold each (host key, block key): what their hook counted
+    (the indexer's own tally of a batch's lines)."""
+    lines = Sightings.of([BlockSighting.of(a.url, a.source_id, day_of(a), r.analysis, settings)
+                          for a, r in zip(articles, readings, strict=True)])
+    return {key: found[2] for key, found in lines.added.items()}
 
 
 def _stored_rows(raw: Raw, ids: Sequence[int], settings: DedupSettings) -> IndexRows:
