@@ -19,6 +19,7 @@ _MULTIPLIERS = [np.uint64(m) for m in (
     0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
     0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3,
 )]
+_MULTIPLIER_COLUMN = np.array(_MULTIPLIERS, dtype=np.uint64)[:, None]
 MAX_BITS_LOG2 = 31
 """At most 256 MiB of bits; a bigger archive only raises the false-positive rate."""
 
@@ -36,25 +37,31 @@ class KeyFilter:
     def size_bytes(self) -> int:
         return int(self._bytes.nbytes)
 
-    def _slots(self, keys: Sequence[int] | npt.NDArray[np.int64]) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]]:
+    def _bits(self, keys: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+        """The key's bit numbers, one row per hash: ``(hashes, len(keys))``."""
         values = np.asarray(keys, dtype=np.int64).view(np.uint64)
-        slots = []
-        for m in _MULTIPLIERS:
-            bit = (values * m) >> self._shift
-            slots.append(((bit >> np.uint64(3)).astype(np.intp), (np.uint8(1) << (bit & np.uint64(7)).astype(np.uint8))))
-        return slots
+        return (values[None, :] * _MULTIPLIER_COLUMN) >> self._shift
+
+    @staticmethod
+    def _slot(bit: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]:
+        """Byte number and bit mask of each bit number."""
+        return (bit >> np.uint64(3)).astype(np.intp), np.uint8(1) << (bit & np.uint64(7)).astype(np.uint8)
 
     def add(self, keys: Sequence[int] | npt.NDArray[np.int64]) -> None:
         if not len(keys):
             return
-        for index, mask in self._slots(keys):
-            np.bitwise_or.at(self._bytes, index, mask)
+        for bit in self._bits(keys):  # one hash at a time: a row of bit numbers
+            # sorted, each byte's masks are OR-ed in one run and the byte written once
+            # (about twice as fast as ``np.bitwise_or.at`` on millions of keys)
+            index, mask = self._slot(np.sort(bit))
+            starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+            self._bytes[index[starts]] |= np.bitwise_or.reduceat(mask, starts)
 
     def maybe(self, keys: Sequence[int]) -> list[int]:
         """The keys that may have been added (every added key is among them)."""
         if not len(keys):
             return []
-        hit = np.ones(len(keys), dtype=bool)
-        for index, mask in self._slots(keys):
-            hit &= (self._bytes[index] & mask) != 0
+        bits = self._bits(keys)
+        held = self._bytes[(bits >> np.uint64(3)).astype(np.intp)] >> (bits & np.uint64(7)).astype(np.uint8)
+        hit = (held & np.uint8(1)).all(axis=0)
         return np.asarray(keys, dtype=np.int64)[hit].tolist()  # type: ignore[no-any-return]
