@@ -69,7 +69,6 @@ class KeyFilter:
         """The keys that may have been added (every added key is among them)."""
         if not len(keys):
             return []
-        bits = self._bits(keys)
-        held = self._bytes[(bits >> np.uint64(3)).astype(np.intp)] >> (bits & np.uint64(7)).astype(np.uint8)
-        hit = (held & np.uint8(1)).all(axis=0)
+        index, mask = self._slot(self._bits(keys))
+        hit = ((self._bytes[index] & mask) != 0).all(axis=0)
         return np.asarray(keys, dtype=np.int64)[hit].tolist()  # type: ignore[no-any-return]
